@@ -1,0 +1,168 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Loftr.Backbone;
+
+/// <summary>Residual block of two 3x3 convolutions; a 1x1 projection shortcut when the stride is 2.</summary>
+internal sealed class BasicBlock : Module<Tensor, Tensor>
+{
+#pragma warning disable IDE1006 // field names are the state-dict keys
+    private readonly Conv2d conv1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn1;
+    private readonly BatchNorm2d bn2;
+    private readonly Sequential? downsample;
+#pragma warning restore IDE1006
+
+    public BasicBlock(long inPlanes, long planes, long stride) : base(nameof(BasicBlock))
+    {
+        conv1 = Conv3x3(inPlanes, planes, stride);
+        conv2 = Conv3x3(planes, planes, 1);
+        bn1 = BatchNorm2d(planes);
+        bn2 = BatchNorm2d(planes);
+        if (stride != 1)
+            downsample = Sequential(Conv1x1(inPlanes, planes, stride), BatchNorm2d(planes));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = functional.relu(bn1.forward(conv1.forward(x)));
+        y = bn2.forward(conv2.forward(y));
+        var shortcut = downsample is null ? x : downsample.forward(x);
+        return functional.relu(shortcut + y).MoveToOuterDisposeScope();
+    }
+
+    internal static Conv2d Conv1x1(long inPlanes, long outPlanes, long stride = 1) =>
+        Conv2d(inPlanes, outPlanes, kernel_size: 1, stride: stride, padding: 0L, bias: false);
+
+    internal static Conv2d Conv3x3(long inPlanes, long outPlanes, long stride = 1) =>
+        Conv2d(inPlanes, outPlanes, kernel_size: 3, stride: stride, padding: 1L, bias: false);
+}
+
+/// <summary>
+/// ResNet with a feature pyramid: coarse features at 1/8 (or 1/16) and fine features at 1/2 (or 1/4) of the input.
+/// Input [N, 1, H, W] with H, W multiples of the coarse resolution; output (coarse [N, Cc, H/8, W/8], fine [N, Cf, H/2, W/2]).
+/// </summary>
+public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
+{
+#pragma warning disable IDE1006 // field names are the state-dict keys
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Sequential layer1;
+    private readonly Sequential layer2;
+    private readonly Sequential layer3;
+    private readonly Sequential? layer4;
+    private readonly Conv2d? layer4_outconv;
+    private readonly Conv2d layer3_outconv;
+    private readonly Sequential? layer3_outconv2;
+    private readonly Conv2d layer2_outconv;
+    private readonly Sequential layer2_outconv2;
+    private readonly Conv2d? layer1_outconv;
+    private readonly Sequential? layer1_outconv2;
+#pragma warning restore IDE1006
+    private readonly bool _is16x4;
+
+    /// <summary>Optional observer of named intermediate tensors (used by parity tests); not called when null.</summary>
+    internal Action<string, Tensor>? Tap { get; set; }
+
+    /// <summary>Builds the backbone for resolution (8, 2) or (16, 4).</summary>
+    public ResNetFpn(BackboneConfig config) : base("backbone")
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var dims = config.BlockDims.Select(d => (long)d).ToArray();
+        _is16x4 = config.CoarseResolution == 16;
+        if (dims.Length != (_is16x4 ? 4 : 3))
+            throw new ArgumentException($"ResNetFPN_{config.CoarseResolution}_{config.FineResolution} needs {(_is16x4 ? 4 : 3)} block dims, got {dims.Length}.");
+
+        long inPlanes = config.InitialDim;
+        conv1 = Conv2d(1, config.InitialDim, kernel_size: 7, stride: 2, padding: 3L, bias: false);
+        bn1 = BatchNorm2d(config.InitialDim);
+        layer1 = MakeLayer(ref inPlanes, dims[0], 1);
+        layer2 = MakeLayer(ref inPlanes, dims[1], 2);
+        layer3 = MakeLayer(ref inPlanes, dims[2], 2);
+
+        if (_is16x4)
+        {
+            layer4 = MakeLayer(ref inPlanes, dims[3], 2);
+            layer4_outconv = BasicBlock.Conv1x1(dims[3], dims[3]);
+            layer3_outconv = BasicBlock.Conv1x1(dims[2], dims[3]);
+            layer3_outconv2 = OutConv2(dims[3], dims[2]);
+            layer2_outconv = BasicBlock.Conv1x1(dims[1], dims[2]);
+            layer2_outconv2 = OutConv2(dims[2], dims[1]);
+        }
+        else
+        {
+            layer3_outconv = BasicBlock.Conv1x1(dims[2], dims[2]);
+            layer2_outconv = BasicBlock.Conv1x1(dims[1], dims[2]);
+            layer2_outconv2 = OutConv2(dims[2], dims[1]);
+            layer1_outconv = BasicBlock.Conv1x1(dims[0], dims[1]);
+            layer1_outconv2 = OutConv2(dims[1], dims[0]);
+        }
+        RegisterComponents();
+        ResetParameters();
+    }
+
+    private static Sequential MakeLayer(ref long inPlanes, long dim, long stride)
+    {
+        var layer = Sequential(new BasicBlock(inPlanes, dim, stride), new BasicBlock(dim, dim, 1));
+        inPlanes = dim;
+        return layer;
+    }
+
+    private static Sequential OutConv2(long mid, long output) => Sequential(
+        BasicBlock.Conv3x3(mid, mid), BatchNorm2d(mid), LeakyReLU(0.01), BasicBlock.Conv3x3(mid, output));
+
+    private void ResetParameters()
+    {
+        using var _ = no_grad();
+        foreach (var (_, m) in named_modules())
+        {
+            if (m is Conv2d conv)
+                init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
+            else if (m is BatchNorm2d bn)
+            {
+                init.constant_(bn.weight, 1);
+                init.constant_(bn.bias, 0);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override (Tensor Coarse, Tensor Fine) forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var x0 = functional.relu(bn1.forward(conv1.forward(x)));
+        var x1 = layer1.forward(x0);
+        var x2 = layer2.forward(x1);
+        var x3 = layer3.forward(x2);
+        Tap?.Invoke("layer3_out", x3);
+
+        Tensor coarse, fine;
+        if (!_is16x4)
+        {
+            coarse = layer3_outconv.forward(x3);
+            var x2Out = layer2_outconv.forward(x2);
+            x2Out = layer2_outconv2.forward(x2Out + Upsample2x(coarse, x2Out));
+            var x1Out = layer1_outconv!.forward(x1);
+            fine = layer1_outconv2!.forward(x1Out + Upsample2x(x2Out, x1Out));
+        }
+        else
+        {
+            var x4 = layer4!.forward(x3);
+            coarse = layer4_outconv!.forward(x4);
+            var x3Out = layer3_outconv.forward(x3);
+            x3Out = layer3_outconv2!.forward(x3Out + Upsample2x(coarse, x3Out));
+            var x2Out = layer2_outconv.forward(x2);
+            fine = layer2_outconv2.forward(x2Out + Upsample2x(x3Out, x2Out));
+        }
+        return (coarse.MoveToOuterDisposeScope(), fine.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Bilinear 2x upsampling with aligned corners, to the spatial size of <paramref name="like"/>.</summary>
+    private static Tensor Upsample2x(Tensor x, Tensor like) =>
+        functional.interpolate(x, size: [like.shape[2], like.shape[3]], mode: InterpolationMode.Bilinear, align_corners: true);
+}

@@ -1,0 +1,269 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Loftr.Matching;
+
+/// <summary>Sizes of one image pair at the input, coarse and fine levels (height, width).</summary>
+/// <param name="Image0">Input size of image 0.</param>
+/// <param name="Image1">Input size of image 1.</param>
+/// <param name="Coarse0">Coarse map size of image 0.</param>
+/// <param name="Coarse1">Coarse map size of image 1.</param>
+/// <param name="Fine0">Fine map size of image 0.</param>
+/// <param name="Fine1">Fine map size of image 1.</param>
+public readonly record struct PairGeometry(
+    (long H, long W) Image0, (long H, long W) Image1,
+    (long H, long W) Coarse0, (long H, long W) Coarse1,
+    (long H, long W) Fine0, (long H, long W) Fine1);
+
+/// <summary>
+/// Coarse matches. <see cref="BIds"/>, <see cref="IIds"/>, <see cref="JIds"/> [M'] select the fine windows (in training they
+/// include ground-truth pads with zero confidence); the keypoints [M, 2] (x, y in input pixels, top-left corner of the
+/// coarse cell) and confidences [M] are the predicted matches only.
+/// </summary>
+public sealed class CoarseMatches : IDisposable
+{
+    /// <summary>Batch index of each selected window [M'] (int64).</summary>
+    public required Tensor BIds { get; init; }
+    /// <summary>Flattened coarse index in image 0 (y * w0c + x) [M'] (int64).</summary>
+    public required Tensor IIds { get; init; }
+    /// <summary>Flattened coarse index in image 1 [M'] (int64).</summary>
+    public required Tensor JIds { get; init; }
+    /// <summary>True for ground-truth pads (confidence 0) [M'].</summary>
+    public required Tensor GtMask { get; init; }
+    /// <summary>Batch index of each predicted match [M].</summary>
+    public required Tensor MBIds { get; init; }
+    /// <summary>Coarse keypoints in image 0 [M, 2] (x, y).</summary>
+    public required Tensor Keypoints0 { get; init; }
+    /// <summary>Coarse keypoints in image 1 [M, 2] (x, y).</summary>
+    public required Tensor Keypoints1 { get; init; }
+    /// <summary>Match confidences [M].</summary>
+    public required Tensor Confidence { get; init; }
+
+    internal IEnumerable<Tensor> Tensors => [BIds, IIds, JIds, GtMask, MBIds, Keypoints0, Keypoints1, Confidence];
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var t in Tensors) t.Dispose();
+    }
+}
+
+/// <summary>Output of <see cref="CoarseMatching"/>: the confidence matrix and the selected matches.</summary>
+public sealed class CoarseMatchingOutput : IDisposable
+{
+    /// <summary>Confidence matrix [N, L, S].</summary>
+    public required Tensor ConfMatrix { get; init; }
+    /// <summary>(Sinkhorn) the assignment including dustbins [N, L+1, S+1], after the prefilter.</summary>
+    public Tensor? ConfMatrixWithBin { get; init; }
+    /// <summary>The matches selected from <see cref="ConfMatrix"/>.</summary>
+    public required CoarseMatches Matches { get; init; }
+
+    internal IEnumerable<Tensor> Tensors =>
+        ConfMatrixWithBin is null ? [ConfMatrix, .. Matches.Tensors] : [ConfMatrix, ConfMatrixWithBin, .. Matches.Tensors];
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var t in Tensors) t.Dispose();
+    }
+}
+
+/// <summary>
+/// Differentiable coarse matching (dual-softmax or Sinkhorn with a dustbin) followed by match selection:
+/// threshold, border removal and mutual nearest neighbour. Features [N, L, C] and [N, S, C].
+/// </summary>
+public sealed class CoarseMatching : nn.Module
+{
+    private const double Inf = 1e9;
+#pragma warning disable IDE1006 // the state-dict key
+    private readonly Parameter? bin_score;
+#pragma warning restore IDE1006
+    private readonly CoarseMatchingConfig _config;
+
+    /// <summary>Optional observer of intermediate tensors (sim_matrix, log_assign_matrix), for parity tests.</summary>
+    internal Action<string, Tensor>? Tap { get; set; }
+
+    /// <summary>Creates the layer; Sinkhorn adds the learned <c>bin_score</c> parameter.</summary>
+    public CoarseMatching(CoarseMatchingConfig config) : base("coarse_matching")
+    {
+        _config = config ?? throw new ArgumentNullException(nameof(config));
+        if (config.MatchType == CoarseMatchType.Sinkhorn)
+            bin_score = new Parameter(tensor((float)config.SinkhornInitBinScore));
+        RegisterComponents();
+    }
+
+    /// <summary>The configuration this layer was built with.</summary>
+    public CoarseMatchingConfig Config => _config;
+
+    /// <summary>
+    /// Computes the confidence matrix and selects matches. <paramref name="mask0"/>/<paramref name="mask1"/> are the
+    /// coarse padding masks [N, h, w] (bool, true = valid) or null; <paramref name="scale0"/>/<paramref name="scale1"/>
+    /// [N, 2] map input pixels to original pixels or null.
+    /// </summary>
+    public CoarseMatchingOutput Forward(Tensor feat0, Tensor feat1, PairGeometry geometry,
+        Tensor? mask0 = null, Tensor? mask1 = null, Tensor? scale0 = null, Tensor? scale1 = null)
+    {
+        using var scope = NewDisposeScope();
+        long l = feat0.shape[1], s = feat1.shape[1], c = feat0.shape[2];
+        var f0 = feat0 / Math.Sqrt(c);
+        var f1 = feat1 / Math.Sqrt(c);
+        Tensor? validPairs = mask0 is null || mask1 is null
+            ? null
+            : mask0.flatten(-2).unsqueeze(2).logical_and(mask1.flatten(-2).unsqueeze(1));
+
+        Tensor conf;
+        Tensor? confWithBin = null;
+        if (_config.MatchType == CoarseMatchType.DualSoftmax)
+        {
+            var sim = einsum("nlc,nsc->nls", f0, f1) / _config.DualSoftmaxTemperature;
+            if (validPairs is not null) sim = sim.masked_fill(validPairs.logical_not(), -Inf);
+            conf = nn.functional.softmax(sim, 1) * nn.functional.softmax(sim, 2);
+        }
+        else
+        {
+            var sim = einsum("nlc,nsc->nls", f0, f1);
+            if (validPairs is not null) sim = sim.masked_fill(validPairs.logical_not(), -Inf);
+            Tap?.Invoke("sim_matrix", sim);
+            var logAssign = Sinkhorn.LogOptimalTransport(sim, bin_score!, _config.SinkhornIterations);
+            Tap?.Invoke("log_assign_matrix", logAssign);
+            var assign = logAssign.exp();
+            if (!training && _config.SinkhornPrefilter)
+            {
+                var rowToBin = assign.argmax(2).eq(s)[.., ..^1]; // [N, L]: best assignment of row i is the dustbin
+                var colToBin = assign.argmax(1).eq(l)[.., ..^1]; // [N, S]
+                var zero = rowToBin.unsqueeze(2).logical_or(colToBin.unsqueeze(1));
+                var full = nn.functional.pad(zero, [0, 1, 0, 1], value: 0);
+                assign = assign.masked_fill(full, 0);
+            }
+            conf = assign[.., ..^1, ..^1];
+            if (_config.SparseSupervision) confWithBin = assign.clone();
+        }
+
+        var result = new CoarseMatchingOutput
+        {
+            ConfMatrix = conf,
+            ConfMatrixWithBin = confWithBin,
+            Matches = SelectMatches(conf, geometry, mask0, mask1, scale0, scale1),
+        };
+        result.Tensors.MoveToOuterDisposeScope();
+        return result;
+    }
+
+    /// <summary>
+    /// Threshold, border removal, mutual nearest neighbour; coordinates of the matches. Returned tensors are moved out of
+    /// the caller's dispose scope.
+    /// </summary>
+    internal CoarseMatches SelectMatches(Tensor conf, PairGeometry g, Tensor? mask0, Tensor? mask1, Tensor? scale0, Tensor? scale1)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        long n = conf.shape[0];
+        var (h0, w0) = g.Coarse0;
+        var (h1, w1) = g.Coarse1;
+
+        var mask = conf.gt(_config.Threshold).view(n, h0, w0, h1, w1);
+        int b = _config.BorderRemove;
+        if (b > 0)
+        {
+            var keep = BorderKeep(n, h0, w0, mask0, b).view(n, h0 * w0, 1)
+                .logical_and(BorderKeep(n, h1, w1, mask1, b).view(n, 1, h1 * w1));
+            mask = mask.view(n, h0 * w0, h1 * w1).logical_and(keep);
+        }
+        mask = mask.view(n, h0 * w0, h1 * w1)
+            .logical_and(conf.eq(conf.amax([2], keepdim: true)))
+            .logical_and(conf.eq(conf.amax([1], keepdim: true)));
+
+        var (maskV, allJ) = mask.max(2);
+        var nz = maskV.nonzero();
+        var bIds = nz[.., 0].contiguous();
+        var iIds = nz[.., 1].contiguous();
+        var jIds = allJ.index([TensorIndex.Tensor(bIds), TensorIndex.Tensor(iIds)]);
+        var mconf = conf.index([TensorIndex.Tensor(bIds), TensorIndex.Tensor(iIds), TensorIndex.Tensor(jIds)]);
+
+        var matches = BuildMatches(bIds, iIds, jIds, mconf, g, scale0, scale1);
+        matches.Tensors.MoveToOuterDisposeScope();
+        return matches;
+    }
+
+    /// <summary>Builds <see cref="CoarseMatches"/> (keypoints, gt mask) from selected ids, in the caller's dispose scope.</summary>
+    internal static CoarseMatches BuildMatches(Tensor bIds, Tensor iIds, Tensor jIds, Tensor mconf, PairGeometry g, Tensor? scale0, Tensor? scale1)
+    {
+        double scale = (double)g.Image0.H / g.Coarse0.H;
+        var kp0 = Keypoints(iIds, g.Coarse0.W, scale, scale0, bIds);
+        var kp1 = Keypoints(jIds, g.Coarse1.W, scale, scale1, bIds);
+        var predicted = mconf.ne(0);
+        var result = new CoarseMatches
+        {
+            BIds = bIds,
+            IIds = iIds,
+            JIds = jIds,
+            GtMask = mconf.eq(0),
+            MBIds = bIds[predicted],
+            Keypoints0 = kp0[predicted],
+            Keypoints1 = kp1[predicted],
+            Confidence = mconf[predicted],
+        };
+        return result;
+    }
+
+    private static Tensor Keypoints(Tensor ids, long width, double scale, Tensor? imageScale, Tensor bIds)
+    {
+        var xy = stack([ids.remainder(width), ids.div(width, RoundingMode.floor)], 1).to(ScalarType.Float32);
+        if (imageScale is null) return xy * scale;
+        return xy * (imageScale.index([TensorIndex.Tensor(bIds)]) * scale);
+    }
+
+    /// <summary>[N, h, w] bool: cells at least <paramref name="b"/> away from the (valid) border.</summary>
+    private static Tensor BorderKeep(long n, long h, long w, Tensor? paddingMask, int b)
+    {
+        var keep = zeros(n, h, w, dtype: ScalarType.Bool);
+        if (paddingMask is null)
+        {
+            if (h > 2 * b && w > 2 * b) keep[.., b..(int)(h - b), b..(int)(w - b)] = true;
+            return keep;
+        }
+        var heights = paddingMask.sum(1).amax([-1]).to(ScalarType.Int64).data<long>().ToArray();
+        var widths = paddingMask.sum(-1).amax([-1]).to(ScalarType.Int64).data<long>().ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            long hv = heights[i] - b, wv = widths[i] - b;
+            if (hv > b && wv > b) keep[i, b..(int)hv, b..(int)wv] = true;
+        }
+        return keep;
+    }
+}
+
+/// <summary>Log-domain optimal transport with a dustbin row and column (SuperGlue, Sarlin et al. 2020).</summary>
+public static class Sinkhorn
+{
+    /// <summary>
+    /// Scores [N, M, K] and a scalar dustbin score; returns log(P * (M + K)) [N, M+1, K+1] after
+    /// <paramref name="iterations"/> row/column normalisations.
+    /// </summary>
+    public static Tensor LogOptimalTransport(Tensor scores, Tensor binScore, int iterations)
+    {
+        using var scope = NewDisposeScope();
+        long b = scores.shape[0], m = scores.shape[1], n = scores.shape[2];
+        var ms = tensor((float)m, dtype: scores.dtype);
+        var ns = tensor((float)n, dtype: scores.dtype);
+        var alpha = binScore.to(scores.dtype);
+        var bins0 = alpha.expand(b, m, 1);
+        var bins1 = alpha.expand(b, 1, n);
+        var corner = alpha.expand(b, 1, 1);
+        var couplings = cat([cat([scores, bins0], -1), cat([bins1, corner], -1)], 1);
+        var norm = -(ms + ns).log();
+        var logMu = cat([norm.expand(m), ns.log().unsqueeze(0) + norm]).unsqueeze(0).expand(b, -1);
+        var logNu = cat([norm.expand(n), ms.log().unsqueeze(0) + norm]).unsqueeze(0).expand(b, -1);
+
+        var u = zeros_like(logMu);
+        var v = zeros_like(logNu);
+        for (int i = 0; i < iterations; i++)
+        {
+            u = logMu - (couplings + v.unsqueeze(1)).logsumexp(2);
+            v = logNu - (couplings + u.unsqueeze(2)).logsumexp(1);
+        }
+        var z = couplings + u.unsqueeze(2) + v.unsqueeze(1);
+        return (z - norm).MoveToOuterDisposeScope();
+    }
+}

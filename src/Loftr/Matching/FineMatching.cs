@@ -1,0 +1,69 @@
+using static TorchSharp.torch;
+
+namespace Loftr.Matching;
+
+/// <summary>Output of <see cref="FineMatching"/>.</summary>
+/// <param name="Expectation">[M, 3]: the expected position (x, y) in the window, normalised to [-1, 1], and the summed standard deviation.</param>
+/// <param name="Keypoints0">[M, 2] final keypoints in image 0 (the coarse ones).</param>
+/// <param name="Keypoints1">[M, 2] final keypoints in image 1 (coarse + sub-pixel offset).</param>
+public sealed record FineMatchingOutput(Tensor Expectation, Tensor Keypoints0, Tensor Keypoints1) : IDisposable
+{
+    internal IEnumerable<Tensor> Tensors => [Expectation, Keypoints0, Keypoints1];
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Expectation.Dispose();
+        Keypoints0.Dispose();
+        Keypoints1.Dispose();
+    }
+}
+
+/// <summary>
+/// Sub-pixel refinement: correlates the centre feature of each window of image 0 with every position of the window of
+/// image 1, takes the softmax heatmap's spatial expectation (and its standard deviation), and moves the image-1
+/// keypoint by expectation * (W/2) fine pixels. Windows [M, W*W, C].
+/// </summary>
+public static class FineMatching
+{
+    /// <summary>Runs fine matching; <paramref name="scale1"/> [N, 2] maps input pixels to original pixels (or null).</summary>
+    public static FineMatchingOutput Forward(Tensor featF0, Tensor featF1, CoarseMatches coarse, PairGeometry g, Tensor? scale1)
+    {
+        using var scope = NewDisposeScope();
+        long m = featF0.shape[0], ww = featF0.shape[1], c = featF0.shape[2];
+        long w = (long)Math.Round(Math.Sqrt(ww));
+        double scale = (double)g.Image0.H / g.Fine0.H;
+        if (m == 0)
+        {
+            return new FineMatchingOutput(
+                empty(0, 3, device: featF0.device).MoveToOuterDisposeScope(),
+                coarse.Keypoints0.clone().MoveToOuterDisposeScope(),
+                coarse.Keypoints1.clone().MoveToOuterDisposeScope());
+        }
+        var centre = featF0[.., ww / 2, ..];                                    // [M, C]
+        var sim = einsum("mc,mrc->mr", centre, featF1);
+        var heatmap = nn.functional.softmax(sim * (1.0 / Math.Sqrt(c)), 1);    // [M, WW]
+
+        var lin = linspace(-1, 1, w, dtype: ScalarType.Float32, device: featF0.device);
+        var gridX = lin.unsqueeze(0).expand(w, w).reshape(-1);                  // x varies along columns
+        var gridY = lin.unsqueeze(1).expand(w, w).reshape(-1);
+        var ex = (heatmap * gridX).sum(-1);
+        var ey = (heatmap * gridY).sum(-1);
+        var coords = stack([ex, ey], -1);                                        // [M, 2]
+        var grid = stack([gridX, gridY], -1).unsqueeze(0);                       // [1, WW, 2]
+        var variance = (grid.square() * heatmap.unsqueeze(-1)).sum(1) - coords.square();
+        var std = variance.clamp(min: 1e-10).sqrt().sum(-1);
+        var expectation = cat([coords, std.unsqueeze(1)], -1);
+
+        long mPred = coarse.Confidence.shape[0];
+        var offset = coords * (w / 2);
+        offset = scale1 is null
+            ? offset * scale
+            : offset * (scale1.index([TensorIndex.Tensor(coarse.BIds)]) * scale);
+        var kp1 = coarse.Keypoints1 + offset[..(int)mPred];
+        return new FineMatchingOutput(
+            expectation.MoveToOuterDisposeScope(),
+            coarse.Keypoints0.clone().MoveToOuterDisposeScope(),
+            kp1.MoveToOuterDisposeScope());
+    }
+}

@@ -1,0 +1,89 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Loftr.Matching;
+
+/// <summary>
+/// Crops a W x W window of the fine feature map around every selected coarse match (centred on fine pixel
+/// (stride*y, stride*x), zero outside the map) and merges the transformed coarse feature of the match into it.
+/// Gathers only the needed windows (the reference unfolds whole maps; the values are identical).
+/// Output: two [M, W*W, Cf] tensors, window positions in row-major order.
+/// </summary>
+public sealed class FinePreprocess : nn.Module
+{
+#pragma warning disable IDE1006 // state-dict keys
+    private readonly Linear? down_proj;
+    private readonly Linear? merge_feat;
+#pragma warning restore IDE1006
+    private readonly int _window;
+    private readonly int _fineDim;
+
+    /// <summary>Creates the layer for <paramref name="config"/>.</summary>
+    public FinePreprocess(LoftrConfig config) : base("fine_preprocess")
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        _window = config.FineWindowSize;
+        _fineDim = config.Fine.DModel;
+        if (config.FineConcatCoarseFeat)
+        {
+            down_proj = Linear(config.Coarse.DModel, config.Fine.DModel, hasBias: true);
+            merge_feat = Linear(2 * config.Fine.DModel, config.Fine.DModel, hasBias: true);
+        }
+        RegisterComponents();
+        using var _ = no_grad();
+        foreach (var p in parameters())
+            if (p.dim() > 1) init.kaiming_normal_(p, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
+    }
+
+    /// <summary>
+    /// Fine maps [N, Cf, Hf, Wf], transformed coarse features [N, L, Cc] / [N, S, Cc], and the selected windows.
+    /// </summary>
+    public (Tensor Feat0, Tensor Feat1) Forward(Tensor featF0, Tensor featF1, Tensor featC0, Tensor featC1,
+        CoarseMatches matches, PairGeometry geometry)
+    {
+        using var scope = NewDisposeScope();
+        long ww = (long)_window * _window;
+        long m = matches.BIds.shape[0];
+        if (m == 0)
+        {
+            return (empty(0, ww, _fineDim, device: featF0.device, dtype: featF0.dtype).MoveToOuterDisposeScope(),
+                    empty(0, ww, _fineDim, device: featF0.device, dtype: featF0.dtype).MoveToOuterDisposeScope());
+        }
+        long stride = geometry.Fine0.H / geometry.Coarse0.H;
+        var f0 = GatherWindows(featF0, matches.BIds, matches.IIds, geometry.Coarse0.W, stride);
+        var f1 = GatherWindows(featF1, matches.BIds, matches.JIds, geometry.Coarse1.W, stride);
+
+        if (down_proj is not null && merge_feat is not null)
+        {
+            var c0 = featC0.index([TensorIndex.Tensor(matches.BIds), TensorIndex.Tensor(matches.IIds)]);
+            var c1 = featC1.index([TensorIndex.Tensor(matches.BIds), TensorIndex.Tensor(matches.JIds)]);
+            var cWin = down_proj.forward(cat([c0, c1], 0));
+            var merged = merge_feat.forward(cat([cat([f0, f1], 0), cWin.unsqueeze(1).expand(-1, ww, -1)], -1));
+            var chunks = merged.chunk(2, 0);
+            f0 = chunks[0];
+            f1 = chunks[1];
+        }
+        return (f0.MoveToOuterDisposeScope(), f1.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>[M, W*W, C] windows of <paramref name="fine"/> [N, C, Hf, Wf] around coarse cells <paramref name="ids"/>.</summary>
+    private Tensor GatherWindows(Tensor fine, Tensor bIds, Tensor ids, long coarseWidth, long stride)
+    {
+        int r = _window / 2;
+        long c = fine.shape[1];
+        var padded = nn.functional.pad(fine, [r, r, r, r]);   // zero padding as F.unfold(padding=W//2)
+        long hp = padded.shape[2], wp = padded.shape[3];
+        var flat = padded.flatten(2).transpose(1, 2);          // [N, Hp*Wp, C]
+        var y0 = ids.div(coarseWidth, RoundingMode.floor) * stride; // window top row in padded coordinates
+        var x0 = ids.remainder(coarseWidth) * stride;
+        var k = arange(_window, dtype: ScalarType.Int64, device: fine.device);
+        var rows = (y0.unsqueeze(1) + k.unsqueeze(0)).unsqueeze(2);   // [M, W, 1]
+        var cols = (x0.unsqueeze(1) + k.unsqueeze(0)).unsqueeze(1);   // [M, 1, W]
+        var lin = (rows * wp + cols).flatten(1);                      // [M, W*W]
+        _ = hp;
+        var windows = flat.index([TensorIndex.Tensor(bIds.unsqueeze(1)), TensorIndex.Tensor(lin)]);
+        return windows.view(-1, (long)_window * _window, c);
+    }
+}

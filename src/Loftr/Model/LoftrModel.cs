@@ -1,0 +1,149 @@
+using Loftr.Backbone;
+using Loftr.Matching;
+using Loftr.Transformer;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Loftr.Model;
+
+/// <summary>Everything one forward pass produces. Dispose it to free the tensors.</summary>
+public sealed class LoftrOutput : IDisposable
+{
+    /// <summary>Input, coarse and fine sizes of the pair.</summary>
+    public required PairGeometry Geometry { get; init; }
+    /// <summary>Coarse confidence matrix and matches.</summary>
+    public required CoarseMatchingOutput Coarse { get; init; }
+    /// <summary>Fine expectation [M, 3] and final keypoints [M, 2].</summary>
+    public required FineMatchingOutput Fine { get; init; }
+
+    /// <summary>Final keypoints in image 0 [M, 2] (x, y, in the units of scale0, input pixels when absent).</summary>
+    public Tensor Keypoints0 => Fine.Keypoints0;
+    /// <summary>Final keypoints in image 1 [M, 2].</summary>
+    public Tensor Keypoints1 => Fine.Keypoints1;
+    /// <summary>Match confidences [M].</summary>
+    public Tensor Confidence => Coarse.Matches.Confidence;
+    /// <summary>Batch index of each match [M].</summary>
+    public Tensor BatchIndex => Coarse.Matches.MBIds;
+
+    internal IEnumerable<Tensor> Tensors => [.. Coarse.Tensors, .. Fine.Tensors];
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Coarse.Dispose();
+        Fine.Dispose();
+    }
+}
+
+/// <summary>
+/// The LoFTR network (Sun et al., CVPR 2021). Submodules are named like the reference so that the state-dict keys are
+/// identical: backbone, loftr_coarse, coarse_matching, fine_preprocess, loftr_fine.
+/// Input images [N, 1, H, W] (float32 in [0, 1]) with H and W multiples of the coarse resolution.
+/// </summary>
+public sealed class LoftrModel : nn.Module
+{
+#pragma warning disable IDE1006 // state-dict keys
+    private readonly ResNetFpn backbone;
+    private readonly PositionEncodingSine pos_encoding;
+    private readonly LocalFeatureTransformer loftr_coarse;
+    private readonly CoarseMatching coarse_matching;
+    private readonly FinePreprocess fine_preprocess;
+    private readonly LocalFeatureTransformer loftr_fine;
+#pragma warning restore IDE1006
+
+    /// <summary>The configuration the model was built with.</summary>
+    public LoftrConfig Config { get; }
+
+    /// <summary>Builds a randomly initialised model (reference initialisation) for <paramref name="config"/>.</summary>
+    public LoftrModel(LoftrConfig config) : base("LoFTR")
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        backbone = new ResNetFpn(config.Backbone);
+        pos_encoding = new PositionEncodingSine(config.Coarse.DModel, config.TempBugFix);
+        loftr_coarse = new LocalFeatureTransformer(config.Coarse, "loftr_coarse");
+        coarse_matching = new CoarseMatching(config.CoarseMatching);
+        fine_preprocess = new FinePreprocess(config);
+        loftr_fine = new LocalFeatureTransformer(config.Fine, "loftr_fine");
+        RegisterComponents();
+    }
+
+    /// <summary>Optional observer of named intermediate tensors (names as in the golden fixtures), for parity tests.</summary>
+    internal Action<string, Tensor>? Tap { get; set; }
+
+    /// <summary>
+    /// Runs the whole pipeline. <paramref name="mask0"/>/<paramref name="mask1"/>: coarse padding masks [N, H/8, W/8]
+    /// (bool, true = valid) or null. <paramref name="scale0"/>/<paramref name="scale1"/>: [N, 2] factors (w/w_new, h/h_new)
+    /// that map network pixels to original pixels, or null to get network pixels.
+    /// </summary>
+    public LoftrOutput Forward(Tensor image0, Tensor image1, Tensor? mask0 = null, Tensor? mask1 = null,
+        Tensor? scale0 = null, Tensor? scale1 = null)
+    {
+        ArgumentNullException.ThrowIfNull(image0);
+        ArgumentNullException.ThrowIfNull(image1);
+        using var scope = NewDisposeScope();
+        long bs = image0.shape[0];
+
+        // 1. Local feature CNN: one call on the concatenation when both images have the same size
+        Tensor featC0, featC1, featF0, featF1;
+        bool sameSize = image0.shape[2] == image1.shape[2] && image0.shape[3] == image1.shape[3];
+        if (sameSize)
+        {
+            backbone.Tap = Tap is null ? null : (name, t) => { Tap($"backbone.{name}0", t[..(int)bs]); Tap($"backbone.{name}1", t[(int)bs..]); };
+            var (c, f) = backbone.forward(cat([image0, image1], 0));
+            featC0 = c[..(int)bs]; featC1 = c[(int)bs..];
+            featF0 = f[..(int)bs]; featF1 = f[(int)bs..];
+        }
+        else
+        {
+            backbone.Tap = Tap is null ? null : (name, t) => Tap($"backbone.{name}0", t);
+            (featC0, featF0) = backbone.forward(image0);
+            backbone.Tap = Tap is null ? null : (name, t) => Tap($"backbone.{name}1", t);
+            (featC1, featF1) = backbone.forward(image1);
+        }
+        backbone.Tap = null;
+        Tap?.Invoke("backbone.feat_c0", featC0);
+        Tap?.Invoke("backbone.feat_c1", featC1);
+        Tap?.Invoke("backbone.feat_f0", featF0);
+        Tap?.Invoke("backbone.feat_f1", featF1);
+
+        var geometry = new PairGeometry(
+            (image0.shape[2], image0.shape[3]), (image1.shape[2], image1.shape[3]),
+            (featC0.shape[2], featC0.shape[3]), (featC1.shape[2], featC1.shape[3]),
+            (featF0.shape[2], featF0.shape[3]), (featF1.shape[2], featF1.shape[3]));
+
+        // 2. Coarse LoFTR module on the flattened, position-encoded maps ('n c h w -> n (h w) c')
+        var seq0 = pos_encoding.forward(featC0).flatten(2).transpose(1, 2);
+        var seq1 = pos_encoding.forward(featC1).flatten(2).transpose(1, 2);
+        Tap?.Invoke("coarse.feat_c0_pe", seq0);
+        Tap?.Invoke("coarse.feat_c1_pe", seq1);
+        Tensor? flatMask0 = mask0?.flatten(-2), flatMask1 = mask1?.flatten(-2);
+        loftr_coarse.Tap = Tap is null ? null : (name, t) => Tap($"loftr_coarse.{name}", t);
+        var (tc0, tc1) = loftr_coarse.Forward(seq0, seq1, flatMask0, flatMask1);
+        Tap?.Invoke("loftr_coarse.feat_c0", tc0);
+        Tap?.Invoke("loftr_coarse.feat_c1", tc1);
+
+        // 3. Coarse matching
+        coarse_matching.Tap = Tap is null ? null : (name, t) => Tap($"coarse_matching.{name}", t);
+        var coarse = coarse_matching.Forward(tc0, tc1, geometry, mask0, mask1, scale0, scale1);
+
+        // 4. Fine-level refinement
+        var (w0, w1) = fine_preprocess.Forward(featF0, featF1, tc0, tc1, coarse.Matches, geometry);
+        Tap?.Invoke("fine_preprocess.feat_f0_unfold", w0);
+        Tap?.Invoke("fine_preprocess.feat_f1_unfold", w1);
+        if (w0.shape[0] != 0)
+        {
+            loftr_fine.Tap = Tap is null ? null : (name, t) => Tap($"loftr_fine.{name}", t);
+            (w0, w1) = loftr_fine.Forward(w0, w1);
+        }
+        Tap?.Invoke("loftr_fine.feat_f0", w0);
+        Tap?.Invoke("loftr_fine.feat_f1", w1);
+
+        // 5. Fine matching
+        var fine = FineMatching.Forward(w0, w1, coarse.Matches, geometry, scale0 is null ? null : scale1);
+        var output = new LoftrOutput { Geometry = geometry, Coarse = coarse, Fine = fine };
+        output.Tensors.MoveToOuterDisposeScope();
+        return output;
+    }
+}
