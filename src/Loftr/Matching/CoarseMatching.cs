@@ -102,7 +102,7 @@ public sealed class CoarseMatching : nn.Module
     /// [N, 2] map input pixels to original pixels or null.
     /// </summary>
     public CoarseMatchingOutput Forward(Tensor feat0, Tensor feat1, PairGeometry geometry,
-        Tensor? mask0 = null, Tensor? mask1 = null, Tensor? scale0 = null, Tensor? scale1 = null)
+        Tensor? mask0 = null, Tensor? mask1 = null, Tensor? scale0 = null, Tensor? scale1 = null, double? threshold = null)
     {
         using var scope = NewDisposeScope();
         long l = feat0.shape[1], s = feat1.shape[1], c = feat0.shape[2];
@@ -144,7 +144,7 @@ public sealed class CoarseMatching : nn.Module
         {
             ConfMatrix = conf,
             ConfMatrixWithBin = confWithBin,
-            Matches = SelectMatches(conf, geometry, mask0, mask1, scale0, scale1),
+            Matches = SelectMatches(conf, geometry, mask0, mask1, scale0, scale1, threshold ?? _config.Threshold),
         };
         result.Tensors.MoveToOuterDisposeScope();
         return result;
@@ -154,7 +154,7 @@ public sealed class CoarseMatching : nn.Module
     /// Threshold, border removal, mutual nearest neighbour; coordinates of the matches. Returned tensors are moved out of
     /// the caller's dispose scope.
     /// </summary>
-    internal CoarseMatches SelectMatches(Tensor conf, PairGeometry g, Tensor? mask0, Tensor? mask1, Tensor? scale0, Tensor? scale1)
+    internal CoarseMatches SelectMatches(Tensor conf, PairGeometry g, Tensor? mask0, Tensor? mask1, Tensor? scale0, Tensor? scale1, double threshold)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -162,7 +162,7 @@ public sealed class CoarseMatching : nn.Module
         var (h0, w0) = g.Coarse0;
         var (h1, w1) = g.Coarse1;
 
-        var mask = conf.gt(_config.Threshold).view(n, h0, w0, h1, w1);
+        var mask = conf.gt(threshold).view(n, h0, w0, h1, w1);
         int b = _config.BorderRemove;
         if (b > 0)
         {

@@ -75,10 +75,11 @@ public sealed class LoftrModel : nn.Module
     /// <summary>
     /// Runs the whole pipeline. <paramref name="mask0"/>/<paramref name="mask1"/>: coarse padding masks [N, H/8, W/8]
     /// (bool, true = valid) or null. <paramref name="scale0"/>/<paramref name="scale1"/>: [N, 2] factors (w/w_new, h/h_new)
-    /// that map network pixels to original pixels, or null to get network pixels.
+    /// that map network pixels to original pixels, or null to get network pixels. <paramref name="threshold"/> overrides
+    /// the configured coarse confidence threshold.
     /// </summary>
     public LoftrOutput Forward(Tensor image0, Tensor image1, Tensor? mask0 = null, Tensor? mask1 = null,
-        Tensor? scale0 = null, Tensor? scale1 = null)
+        Tensor? scale0 = null, Tensor? scale1 = null, double? threshold = null)
     {
         ArgumentNullException.ThrowIfNull(image0);
         ArgumentNullException.ThrowIfNull(image1);
@@ -126,7 +127,7 @@ public sealed class LoftrModel : nn.Module
 
         // 3. Coarse matching
         coarse_matching.Tap = Tap is null ? null : (name, t) => Tap($"coarse_matching.{name}", t);
-        var coarse = coarse_matching.Forward(tc0, tc1, geometry, mask0, mask1, scale0, scale1);
+        var coarse = coarse_matching.Forward(tc0, tc1, geometry, mask0, mask1, scale0, scale1, threshold);
 
         // 4. Fine-level refinement
         var (w0, w1) = fine_preprocess.Forward(featF0, featF1, tc0, tc1, coarse.Matches, geometry);

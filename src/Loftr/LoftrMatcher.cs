@@ -1,0 +1,212 @@
+using Loftr.Imaging;
+using Loftr.Model;
+using OpenCvSharp;
+using static TorchSharp.torch;
+
+namespace Loftr;
+
+/// <summary>Per-call matching options.</summary>
+public sealed record MatchOptions
+{
+    /// <summary>Resize so that the longer side has this many pixels (aspect ratio kept, then rounded to the network's multiple).</summary>
+    public int? MaxSize { get; init; }
+
+    /// <summary>Resize to exactly this size (rounded to the network's multiple). Takes precedence over <see cref="MaxSize"/>.</summary>
+    public ImageSize? Size { get; init; }
+
+    /// <summary>Coarse confidence threshold; the model's configured one when null.</summary>
+    public double? Threshold { get; init; }
+
+    /// <summary>Keep only the most confident matches (all when null).</summary>
+    public int? MaxMatches { get; init; }
+
+    /// <summary>
+    /// In <see cref="LoftrMatcher.MatchBatch"/>, run pairs of different sizes in ONE forward pass by zero-padding them
+    /// with padding masks (the reference's MegaDepth batching). Padding changes features near the padded border and the
+    /// Sinkhorn marginals, so results differ from single-pair runs. When false (default), pairs are grouped by size and
+    /// every result equals the single-pair result.
+    /// </summary>
+    public bool PadMixedSizes { get; init; }
+
+    /// <summary>Default options: original size (rounded to a multiple of 8), configured threshold, all matches.</summary>
+    public static MatchOptions Default { get; } = new();
+}
+
+/// <summary>
+/// Matches image pairs with a LoFTR model: load once, then call <see cref="Match(string, string, MatchOptions?)"/> as
+/// often as needed. Images are converted to grayscale, resized (INTER_LINEAR) to sides that are multiples of the coarse
+/// resolution, scaled to [0, 1], matched, and the keypoints are mapped back to the original pixel coordinates with the
+/// per-axis factors (w / w_net, h / h_net), as the reference does. Calls are serialised; one instance may be shared.
+/// </summary>
+public sealed class LoftrMatcher : IDisposable
+{
+    private readonly LoftrModel _model;
+    private readonly object _gate = new();
+
+    /// <summary>Wraps a model (which is switched to evaluation mode). The matcher owns and disposes it.</summary>
+    public LoftrMatcher(LoftrModel model)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _model.eval();
+    }
+
+    /// <summary>The model's configuration.</summary>
+    public LoftrConfig Config => _model.Config;
+
+    /// <summary>The underlying network.</summary>
+    public LoftrModel Model => _model;
+
+    /// <summary>Matches two image files.</summary>
+    /// <exception cref="FileNotFoundException">A file is missing.</exception>
+    /// <exception cref="InvalidDataException">A file is not a decodable image.</exception>
+    public MatchResult Match(string path0, string path1, MatchOptions? options = null)
+    {
+        using var m0 = GrayImage.Read(path0);
+        using var m1 = GrayImage.Read(path1);
+        return Match(m0, m1, options, path0, path1);
+    }
+
+    /// <summary>Matches two OpenCvSharp images (gray, BGR or BGRA; 8-bit, 16-bit or float in [0, 1]).</summary>
+    public MatchResult Match(Mat image0, Mat image1, MatchOptions? options = null) => Match(image0, image1, options, "image0", "image1");
+
+    private MatchResult Match(Mat image0, Mat image1, MatchOptions? options, string name0, string name1)
+    {
+        ArgumentNullException.ThrowIfNull(image0);
+        ArgumentNullException.ThrowIfNull(image1);
+        options ??= MatchOptions.Default;
+        var size0 = new ImageSize(image0.Cols, image0.Rows);
+        var size1 = new ImageSize(image1.Cols, image1.Rows);
+        var net0 = NetworkSize(size0, options, name0);
+        var net1 = NetworkSize(size1, options, name1);
+        var g0 = GrayImage.FromMat(image0, net0.Width, net0.Height);
+        var g1 = GrayImage.FromMat(image1, net1.Width, net1.Height);
+        return Run([(g0, g1, size0, size1)], options)[0];
+    }
+
+    /// <summary>Matches two grayscale float images (values in [0, 1]).</summary>
+    public MatchResult Match(GrayImage image0, GrayImage image1, MatchOptions? options = null) =>
+        MatchBatch([(image0, image1)], options)[0];
+
+    /// <summary>
+    /// Matches several pairs, batching pairs of equal network sizes into one forward pass (see
+    /// <see cref="MatchOptions.PadMixedSizes"/> for padding mixed sizes into one pass). Results are per pair, in the
+    /// order given, in original pixel coordinates.
+    /// </summary>
+    public IReadOnlyList<MatchResult> MatchBatch(IReadOnlyList<(GrayImage Image0, GrayImage Image1)> pairs, MatchOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        if (pairs.Count == 0) return [];
+        options ??= MatchOptions.Default;
+        var prepared = new List<(GrayImage, GrayImage, ImageSize, ImageSize)>();
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var (a, b) = pairs[i];
+            ArgumentNullException.ThrowIfNull(a);
+            ArgumentNullException.ThrowIfNull(b);
+            var s0 = new ImageSize(a.Width, a.Height);
+            var s1 = new ImageSize(b.Width, b.Height);
+            var n0 = NetworkSize(s0, options, $"pair {i} image0");
+            var n1 = NetworkSize(s1, options, $"pair {i} image1");
+            prepared.Add((a.Resize(n0.Width, n0.Height), b.Resize(n1.Width, n1.Height), s0, s1));
+        }
+        if (options.PadMixedSizes) return Run(prepared, options);
+        var results = new MatchResult[prepared.Count];
+        foreach (var group in Enumerable.Range(0, prepared.Count)
+                     .GroupBy(i => (prepared[i].Item1.Width, prepared[i].Item1.Height, prepared[i].Item2.Width, prepared[i].Item2.Height)))
+        {
+            var idx = group.ToArray();
+            var groupResults = Run(idx.Select(i => prepared[i]).ToList(), options);
+            for (int k = 0; k < idx.Length; k++) results[idx[k]] = groupResults[k];
+        }
+        return results;
+    }
+
+    /// <summary>The size at which an image of size <paramref name="original"/> enters the network.</summary>
+    /// <exception cref="ArgumentException">The image is too small for the model.</exception>
+    public ImageSize NetworkSize(ImageSize original, MatchOptions? options = null, string name = "image")
+    {
+        options ??= MatchOptions.Default;
+        int multiple = Config.Backbone.CoarseResolution;
+        int minSide = multiple * (2 * Config.CoarseMatching.BorderRemove + 1);
+        double w = original.Width, h = original.Height;
+        if (options.Size is { } size)
+        {
+            w = size.Width;
+            h = size.Height;
+        }
+        else if (options.MaxSize is int maxSize)
+        {
+            if (maxSize <= 0) throw new ArgumentException($"MaxSize must be positive, got {maxSize}.");
+            double s = maxSize / Math.Max(w, h);
+            w *= s;
+            h *= s;
+        }
+        int nw = Math.Max(multiple, (int)Math.Round(w / multiple, MidpointRounding.AwayFromZero) * multiple);
+        int nh = Math.Max(multiple, (int)Math.Round(h / multiple, MidpointRounding.AwayFromZero) * multiple);
+        if (original.Width < minSide || original.Height < minSide || nw < minSide || nh < minSide)
+            throw new ArgumentException(
+                $"{name}: {original} is too small; the model needs at least {minSide}x{minSide} pixels " +
+                $"({2 * Config.CoarseMatching.BorderRemove + 1} coarse cells of {multiple} px per side, network size {nw}x{nh}).");
+        return new ImageSize(nw, nh);
+    }
+
+    private List<MatchResult> Run(IReadOnlyList<(GrayImage Net0, GrayImage Net1, ImageSize Orig0, ImageSize Orig1)> batch, MatchOptions options)
+    {
+        int n = batch.Count;
+        int res = Config.Backbone.CoarseResolution;
+        int h0 = batch.Max(p => p.Net0.Height), w0 = batch.Max(p => p.Net0.Width);
+        int h1 = batch.Max(p => p.Net1.Height), w1 = batch.Max(p => p.Net1.Width);
+        bool padded = batch.Any(p => p.Net0.Width != w0 || p.Net0.Height != h0 || p.Net1.Width != w1 || p.Net1.Height != h1);
+
+        lock (_gate)
+        {
+            using var scope = NewDisposeScope();
+            using var mode = inference_mode();
+            Tensor img0 = zeros(n, 1, h0, w0), img1 = zeros(n, 1, h1, w1);
+            Tensor? mask0 = padded ? zeros(n, h0 / res, w0 / res, dtype: ScalarType.Bool) : null;
+            Tensor? mask1 = padded ? zeros(n, h1 / res, w1 / res, dtype: ScalarType.Bool) : null;
+            for (int i = 0; i < n; i++)
+            {
+                Paste(img0, mask0, i, batch[i].Net0, res);
+                Paste(img1, mask1, i, batch[i].Net1, res);
+            }
+            var scale0 = tensor(batch.SelectMany(p => new[] { (float)p.Orig0.Width / p.Net0.Width, (float)p.Orig0.Height / p.Net0.Height }).ToArray()).view(n, 2);
+            var scale1 = tensor(batch.SelectMany(p => new[] { (float)p.Orig1.Width / p.Net1.Width, (float)p.Orig1.Height / p.Net1.Height }).ToArray()).view(n, 2);
+
+            using var output = _model.Forward(img0, img1, mask0, mask1, scale0, scale1, options.Threshold);
+            var bIds = output.BatchIndex.data<long>().ToArray();
+            var kp0 = output.Keypoints0.data<float>().ToArray();
+            var kp1 = output.Keypoints1.data<float>().ToArray();
+            var kp1c = output.Coarse.Matches.Keypoints1.data<float>().ToArray();
+            var conf = output.Confidence.data<float>().ToArray();
+
+            var results = new List<MatchResult>(n);
+            for (int i = 0; i < n; i++)
+            {
+                var idx = Enumerable.Range(0, bIds.Length).Where(k => bIds[k] == i).ToArray();
+                var r = new MatchResult
+                {
+                    Keypoints0 = idx.Select(k => new Point2(kp0[2 * k], kp0[2 * k + 1])).ToArray(),
+                    Keypoints1 = idx.Select(k => new Point2(kp1[2 * k], kp1[2 * k + 1])).ToArray(),
+                    CoarseKeypoints1 = idx.Select(k => new Point2(kp1c[2 * k], kp1c[2 * k + 1])).ToArray(),
+                    Confidence = idx.Select(k => conf[k]).ToArray(),
+                    ImageSize0 = batch[i].Orig0,
+                    ImageSize1 = batch[i].Orig1,
+                    NetworkSize0 = new ImageSize(batch[i].Net0.Width, batch[i].Net0.Height),
+                    NetworkSize1 = new ImageSize(batch[i].Net1.Width, batch[i].Net1.Height),
+                };
+                results.Add(options.MaxMatches is int k && k < r.Count ? r.TopK(k) : r);
+            }
+            return results;
+        }
+    }
+
+    private static void Paste(Tensor images, Tensor? masks, int i, GrayImage image, int res)
+    {
+        images[i, 0, ..image.Height, ..image.Width] = tensor(image.Pixels).view(image.Height, image.Width);
+        if (masks is not null) masks[i, ..(image.Height / res), ..(image.Width / res)] = true;
+    }
+
+    /// <summary>Disposes the model.</summary>
+    public void Dispose() => _model.Dispose();
+}

@@ -1,0 +1,60 @@
+namespace Loftr;
+
+/// <summary>A point in image pixel coordinates (x to the right, y down).</summary>
+/// <param name="X">Column coordinate.</param>
+/// <param name="Y">Row coordinate.</param>
+public readonly record struct Point2(float X, float Y);
+
+/// <summary>Image width and height in pixels.</summary>
+/// <param name="Width">Width.</param>
+/// <param name="Height">Height.</param>
+public readonly record struct ImageSize(int Width, int Height)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{Width}x{Height}";
+}
+
+/// <summary>
+/// The matches of one image pair. Keypoints are in the pixel coordinates of the ORIGINAL images, sorted as the network
+/// produced them (row-major over the coarse grid of image 0) unless a top-k selection reordered them by confidence.
+/// </summary>
+public sealed class MatchResult
+{
+    /// <summary>Matched points in image 0.</summary>
+    public required Point2[] Keypoints0 { get; init; }
+    /// <summary>Matched points in image 1 (sub-pixel refined).</summary>
+    public required Point2[] Keypoints1 { get; init; }
+    /// <summary>Confidence of each match (the coarse confidence matrix entry).</summary>
+    public required float[] Confidence { get; init; }
+    /// <summary>The coarse matches (before refinement) in image 1, in original pixels.</summary>
+    public required Point2[] CoarseKeypoints1 { get; init; }
+    /// <summary>Size of the original image 0.</summary>
+    public required ImageSize ImageSize0 { get; init; }
+    /// <summary>Size of the original image 1.</summary>
+    public required ImageSize ImageSize1 { get; init; }
+    /// <summary>Size at which image 0 entered the network.</summary>
+    public required ImageSize NetworkSize0 { get; init; }
+    /// <summary>Size at which image 1 entered the network.</summary>
+    public required ImageSize NetworkSize1 { get; init; }
+
+    /// <summary>Number of matches.</summary>
+    public int Count => Confidence.Length;
+
+    /// <summary>The <paramref name="k"/> most confident matches, in decreasing confidence (all when k is larger).</summary>
+    public MatchResult TopK(int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        var order = Enumerable.Range(0, Count).OrderByDescending(i => Confidence[i]).ThenBy(i => i).Take(k).ToArray();
+        return new MatchResult
+        {
+            Keypoints0 = order.Select(i => Keypoints0[i]).ToArray(),
+            Keypoints1 = order.Select(i => Keypoints1[i]).ToArray(),
+            Confidence = order.Select(i => Confidence[i]).ToArray(),
+            CoarseKeypoints1 = order.Select(i => CoarseKeypoints1[i]).ToArray(),
+            ImageSize0 = ImageSize0,
+            ImageSize1 = ImageSize1,
+            NetworkSize0 = NetworkSize0,
+            NetworkSize1 = NetworkSize1,
+        };
+    }
+}

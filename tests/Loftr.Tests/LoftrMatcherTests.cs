@@ -1,0 +1,102 @@
+using Loftr.Imaging;
+using Loftr.Tests.Golden;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Loftr.Tests;
+
+public sealed class LoftrMatcherTests(ITestOutputHelper output)
+{
+    private static GrayImage ToImage(Tensor image) =>
+        new(image.flatten().data<float>().ToArray(), (int)image.shape[3], (int)image.shape[2]);
+
+    [Fact]
+    public void MatchOnNetworkSizedImagesGivesTheReferenceMatches()
+    {
+        using var fixture = new GoldenFixture("small_ot");
+        using var matcher = new LoftrMatcher(GoldenModel.Load(fixture));
+        var result = matcher.Match(ToImage(fixture["input.image0"]), ToImage(fixture["input.image1"]));
+
+        var refKp0 = fixture["fine_matching.mkpts0_f"].data<float>().ToArray();
+        var refKp1 = fixture["fine_matching.mkpts1_f"].data<float>().ToArray();
+        var refConf = fixture["coarse_matching.mconf"].data<float>().ToArray();
+        Assert.Equal(refConf.Length, result.Count);
+        for (int k = 0; k < result.Count; k++)
+        {
+            Assert.Equal(refKp0[2 * k], result.Keypoints0[k].X);
+            Assert.Equal(refKp0[2 * k + 1], result.Keypoints0[k].Y);
+            Assert.Equal(refKp1[2 * k], result.Keypoints1[k].X, 0.002);
+            Assert.Equal(refKp1[2 * k + 1], result.Keypoints1[k].Y, 0.002);
+            Assert.Equal(refConf[k], result.Confidence[k], 0.0002);
+        }
+        Assert.Equal(new ImageSize(240, 320), result.ImageSize0);
+        Assert.Equal(new ImageSize(384, 288), result.NetworkSize1);
+    }
+
+    [Fact]
+    public void BatchOfEqualSizedPairsEqualsSinglePairs()
+    {
+        using var fixture = new GoldenFixture("small_ot");
+        using var matcher = new LoftrMatcher(GoldenModel.Load(fixture));
+        var a = ToImage(fixture["input.image0"]);
+        var b = ToImage(fixture["input.image1"]);
+        var single = matcher.Match(a, b);
+        var swapped = matcher.Match(b, a);
+        var batch = matcher.MatchBatch([(a, b), (a, b)]);
+        Assert.Equal(2, batch.Count);
+        foreach (var r in batch) AssertSame(single, r);
+        // Mixed sizes are grouped by size: each result equals its single-pair run.
+        var grouped = matcher.MatchBatch([(a, b), (b, a), (a, b)]);
+        AssertSame(single, grouped[0]);
+        AssertSame(swapped, grouped[1]);
+        AssertSame(single, grouped[2]);
+
+        // Different sizes in one forward pass: padded with masks; each result is in its own image's coordinates.
+        var mixed = matcher.MatchBatch([(a, b), (b, a)], new MatchOptions { PadMixedSizes = true });
+        output.WriteLine($"single {single.Count}, swapped {swapped.Count}, padded batch {mixed[0].Count} / {mixed[1].Count}");
+        Assert.All(mixed[0].Keypoints0, p => Assert.InRange(p.X, 0, 240));
+        Assert.All(mixed[0].Keypoints1, p => Assert.InRange(p.X, -8, 384 + 8));
+        Assert.All(mixed[1].Keypoints0, p => Assert.InRange(p.X, 0, 384));
+        int close = mixed[0].Keypoints0.Zip(mixed[0].Keypoints1)
+            .Count(m => Enumerable.Range(0, single.Count).Any(k => single.Keypoints0[k] == m.First
+                && Math.Abs(single.Keypoints1[k].X - m.Second.X) < 1 && Math.Abs(single.Keypoints1[k].Y - m.Second.Y) < 1));
+        output.WriteLine($"padded batch pair 0: {close} of {mixed[0].Count} matches within 1 px of the unpadded run");
+        Assert.True(mixed[0].Count > 0 && close >= 0.5 * mixed[0].Count, $"only {close} of {mixed[0].Count} padded matches agree with the unpadded run");
+    }
+
+    /// <summary>Same matches up to float noise of a different batch size (the golden mkpts1_f tolerance is 2e-3 px).</summary>
+    private static void AssertSame(MatchResult expected, MatchResult actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int k = 0; k < actual.Count; k++)
+        {
+            Assert.Equal(expected.Keypoints0[k], actual.Keypoints0[k]);
+            Assert.Equal(expected.Keypoints1[k].X, actual.Keypoints1[k].X, 2e-3);
+            Assert.Equal(expected.Keypoints1[k].Y, actual.Keypoints1[k].Y, 2e-3);
+            Assert.Equal(expected.Confidence[k], actual.Confidence[k], 2e-4);
+        }
+    }
+
+    [Fact]
+    public void TooSmallImagesAreRejectedWithTheirSize()
+    {
+        using var fixture = new GoldenFixture("small_ot");
+        using var matcher = new LoftrMatcher(GoldenModel.Load(fixture));
+        var tiny = new GrayImage(new float[32 * 24], 32, 24);
+        var ok = new GrayImage(new float[64 * 64], 64, 64);
+        var e = Assert.Throws<ArgumentException>(() => matcher.Match(tiny, ok));
+        Assert.Contains("32x24", e.Message);
+        Assert.Contains("too small", e.Message);
+    }
+
+    [Fact]
+    public void NetworkSizeRoundsToTheCoarseResolution()
+    {
+        using var fixture = new GoldenFixture("small_ot");
+        using var matcher = new LoftrMatcher(GoldenModel.Load(fixture));
+        Assert.Equal(new ImageSize(640, 480), matcher.NetworkSize(new ImageSize(1296, 968), new MatchOptions { MaxSize = 640 }));
+        Assert.Equal(new ImageSize(752, 560), matcher.NetworkSize(new ImageSize(751, 563)));
+        Assert.Equal(new ImageSize(320, 240), matcher.NetworkSize(new ImageSize(1296, 968), new MatchOptions { Size = new ImageSize(320, 240) }));
+    }
+
+}
