@@ -50,6 +50,15 @@ public sealed class LoftrMatcher : IDisposable
         _model.eval();
     }
 
+    /// <summary>
+    /// Loads a checkpoint (<c>.ckpt</c> or <c>.safetensors</c>) and returns a matcher. The configuration comes from
+    /// <paramref name="config"/>, else from the file's metadata, else it is inferred (see
+    /// <see cref="LoftrCheckpoint.InferConfig"/>); pass a preset such as <see cref="LoftrConfig.OutdoorDs"/> for the
+    /// released checkpoints.
+    /// </summary>
+    public static LoftrMatcher Load(string weightsPath, LoftrConfig? config = null) =>
+        new(LoftrCheckpoint.LoadModel(weightsPath, config));
+
     /// <summary>The model's configuration.</summary>
     public LoftrConfig Config => _model.Config;
 

@@ -1,5 +1,6 @@
 using Loftr.Imaging;
 using Loftr.Tests.Golden;
+using Loftr.Tests.Infrastructure;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -31,6 +32,29 @@ public sealed class LoftrMatcherTests(ITestOutputHelper output)
         }
         Assert.Equal(new ImageSize(240, 320), result.ImageSize0);
         Assert.Equal(new ImageSize(384, 288), result.NetworkSize1);
+    }
+
+    [Fact]
+    public void MatchingFilesMapsKeypointsBackToOriginalPixels()
+    {
+        // full_ds: the 1296x968 ScanNet frames resized to 640x480; keypoints scaled back by (1296/640, 968/480).
+        using var fixture = new GoldenFixture("full_ds");
+        using var matcher = LoftrMatcher.Load(Path.Combine(fixture.Directory, "weights.ckpt"), GoldenModel.Config(fixture.Json));
+        var result = matcher.Match(TestData.Path("images/scene0711_00_frame-001680.jpg"), TestData.Path("images/scene0711_00_frame-001995.jpg"),
+            new MatchOptions { MaxSize = 640 });
+        Assert.Equal(new ImageSize(640, 480), result.NetworkSize0);
+        Assert.Equal(new ImageSize(1296, 968), result.ImageSize0);
+        var refKp0 = fixture["fine_matching.mkpts0_f"].data<float>().ToArray();
+        var refKp1 = fixture["fine_matching.mkpts1_f"].data<float>().ToArray();
+        Assert.Equal(refKp0.Length / 2, result.Count);
+        float sx = 1296f / 640, sy = 968f / 480;
+        for (int k = 0; k < result.Count; k++)
+        {
+            Assert.Equal(refKp0[2 * k] * sx, result.Keypoints0[k].X, 1e-3);
+            Assert.Equal(refKp0[2 * k + 1] * sy, result.Keypoints0[k].Y, 1e-3);
+            Assert.Equal(refKp1[2 * k] * sx, result.Keypoints1[k].X, 0.01);
+            Assert.Equal(refKp1[2 * k + 1] * sy, result.Keypoints1[k].Y, 0.01);
+        }
     }
 
     [Fact]

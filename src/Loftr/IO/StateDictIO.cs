@@ -9,7 +9,7 @@ namespace Loftr.IO;
 /// </summary>
 public static class StateDictIO
 {
-    /// <summary>The prefix PL_LoFTR puts in front of every key of the matcher (removed once by <see cref="ReadStateDict"/>).</summary>
+    /// <summary>The prefix PL_LoFTR puts in front of every key of the matcher (removed once by <see cref="ReadStateDict(string)"/>).</summary>
     public const string MatcherPrefix = "matcher.";
 
     /// <summary>
@@ -20,7 +20,14 @@ public static class StateDictIO
     /// <param name="path">The checkpoint file.</param>
     /// <returns>Key → CPU tensor.</returns>
     /// <exception cref="CheckpointFormatException">The file is neither format, or is malformed.</exception>
-    public static Dictionary<string, Tensor> ReadStateDict(string path)
+    public static Dictionary<string, Tensor> ReadStateDict(string path) => ReadStateDict(path, out _);
+
+    /// <summary>
+    /// As <see cref="ReadStateDict(string)"/>, and also returns the file's string metadata: the safetensors
+    /// <c>__metadata__</c>, or the string and integer entries of a torch checkpoint's root dict (e.g. <c>epoch</c>,
+    /// <c>global_step</c>, <c>pytorch-lightning_version</c>, <c>loftr_config</c>).
+    /// </summary>
+    public static Dictionary<string, Tensor> ReadStateDict(string path, out IReadOnlyDictionary<string, string> metadata)
     {
         Span<byte> head = stackalloc byte[16];
         long length;
@@ -43,13 +50,18 @@ public static class StateDictIO
         {
             var ckpt = TorchCheckpoint.Load(path);
             var sd = ckpt.StateDict;
+            metadata = ckpt.Root
+                .Where(kv => kv.Value is string or long or double or bool)
+                .ToDictionary(kv => kv.Key, kv => Convert.ToString(kv.Value, System.Globalization.CultureInfo.InvariantCulture)!);
             var keep = new HashSet<Tensor>(sd.Values, ReferenceEqualityComparer.Instance);
             dropped.AddRange(CheckpointContents.EnumerateTensors(ckpt.Root).Where(t => !keep.Contains(t)));
             source = sd;
         }
         else if (SafeTensors.LooksLikeSafeTensors(head))
         {
-            source = SafeTensors.Load(path);
+            var (tensors, meta) = SafeTensors.LoadWithMetadata(path);
+            source = tensors;
+            metadata = meta;
         }
         else
         {
@@ -77,7 +89,7 @@ public static class StateDictIO
     /// to the dtype (and device) of the module's tensor.
     /// </summary>
     /// <param name="module">The module to fill.</param>
-    /// <param name="stateDict">Key → tensor, e.g. from <see cref="ReadStateDict"/>.</param>
+    /// <param name="stateDict">Key → tensor, e.g. from <see cref="ReadStateDict(string)"/>.</param>
     /// <param name="sourceName">Name of the checkpoint, used in the exception message.</param>
     public static void LoadInto(nn.Module module, IReadOnlyDictionary<string, Tensor> stateDict, string sourceName)
     {
@@ -100,7 +112,7 @@ public static class StateDictIO
         foreach (var (k, t) in target) t.copy_(stateDict[k]);
     }
 
-    /// <summary>Reads a state dict with <see cref="ReadStateDict"/> and loads it strictly with <see cref="LoadInto"/>.</summary>
+    /// <summary>Reads a state dict with <see cref="ReadStateDict(string)"/> and loads it strictly with <see cref="LoadInto"/>.</summary>
     /// <param name="module">The module to fill.</param>
     /// <param name="path">The <c>.ckpt</c> or <c>.safetensors</c> file.</param>
     public static void LoadFile(nn.Module module, string path)

@@ -23,7 +23,7 @@ public sealed class GoldenFixture : IDisposable
         Name = name;
         Directory = TestData.Path(Path.Combine("golden", name));
         Json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "fixture.json"))).RootElement.Clone();
-        _reference = TempSafeTensors.Load(Path.Combine(Directory, "reference.safetensors"));
+        _reference = Loftr.IO.SafeTensors.Load(Path.Combine(Directory, "reference.safetensors"));
         foreach (var p in Json.GetProperty("suggested_tolerances").GetProperty("per_tensor").EnumerateObject())
             _tolerances[p.Name] = p.Value.ValueKind == JsonValueKind.String
                 ? null

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using Loftr.Model;
-using Loftr.Tests.Infrastructure;
-using static TorchSharp.torch;
 
 namespace Loftr.Tests.Golden;
 
@@ -44,23 +42,7 @@ public static class GoldenModel
             .Select(e => e.GetString() == "self" ? TransformerLayerType.Self : TransformerLayerType.Cross).ToArray(),
         t.GetProperty("attention").GetString() == "full" ? AttentionType.Full : AttentionType.Linear);
 
-    /// <summary>The fixture's model with its weights, in evaluation mode.</summary>
-    public static LoftrModel Load(GoldenFixture fixture)
-    {
-        var model = new LoftrModel(Config(fixture.Json));
-        var weights = TempSafeTensors.Load(Path.Combine(fixture.Directory, "weights.safetensors"));
-        using (no_grad())
-        {
-            var sd = model.state_dict();
-            foreach (var (k, v) in sd)
-            {
-                Assert.True(weights.ContainsKey(k), $"missing {k}");
-                v.copy_(weights[k].to(v.dtype));
-            }
-            Assert.Equal(weights.Count, sd.Count);
-        }
-        foreach (var w in weights.Values) w.Dispose();
-        model.eval();
-        return model;
-    }
+    /// <summary>The fixture's model with its weights (the released .ckpt layout), in evaluation mode.</summary>
+    public static LoftrModel Load(GoldenFixture fixture) =>
+        LoftrCheckpoint.LoadModel(Path.Combine(fixture.Directory, "weights.ckpt"), Config(fixture.Json));
 }

@@ -9,6 +9,7 @@ public sealed class ModelParityTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("small_ot")]
+    [InlineData("full_ds")]
     public void EveryIntermediateMatchesTheReference(string fixtureName)
     {
         using var fixture = new GoldenFixture(fixtureName);
