@@ -74,6 +74,22 @@ public class CorruptFileTests
     }
 
     [Fact]
+    public void ImplausibleDeclaredSizesAreRejectedBeforeAllocating()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("bomb.npz");
+        using (var z = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
+        using (var s = z.CreateEntry("a.npy", System.IO.Compression.CompressionLevel.Optimal).Open())
+            s.Write(new byte[1000]);
+        byte[] f = File.ReadAllBytes(path);
+        int cd = f.AsSpan().IndexOf(new byte[] { 0x50, 0x4b, 0x01, 0x02 });
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(cd + 24), 0x7FFF0000);
+        File.WriteAllBytes(path, f);
+        var ex = Assert.Throws<CheckpointFormatException>(() => Npz.Load(path));
+        Assert.Contains("declares 2147418112 bytes from", ex.Message);
+    }
+
+    [Fact]
     public void MissingFileIsReportedWithItsPath()
     {
         string path = Path.Combine(Path.GetTempPath(), "does-not-exist-" + Guid.NewGuid() + ".ckpt");

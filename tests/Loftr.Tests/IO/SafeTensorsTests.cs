@@ -26,6 +26,7 @@ public class SafeTensorsTests
             ["u8"] = torch.tensor(new byte[] { 0, 1, 254, 255 }),
             ["bool"] = torch.tensor(new[] { true, false, true }),
             ["f32.noncontig"] = torch.arange(12, dtype: ScalarType.Float32).reshape(3, 4).t(),
+            ["f32.narrow"] = torch.arange(10, dtype: ScalarType.Float32).narrow(0, 3, 4),
         };
     }
 
@@ -54,6 +55,7 @@ public class SafeTensorsTests
         Assert.Equal(1.25f, loaded["f32.scalar"].item<float>());
         Assert.Equal(new long[] { 4, 3 }, loaded["f32.noncontig"].shape);
         Assert.Equal(4f, loaded["f32.noncontig"][0, 1].item<float>());
+        Assert.Equal(new float[] { 3, 4, 5, 6 }, loaded["f32.narrow"].data<float>().ToArray());
         Assert.Single(Directory.GetFiles(dir.Path)); // no temporary file left behind
     }
 

@@ -91,6 +91,7 @@ public class TorchCheckpointTests(ITestOutputHelper output)
             ["matcher.mask"] = torch.tensor(new[] { true, false }),
             ["matcher.empty"] = torch.empty(new long[] { 0, 5 }),
             ["matcher.transposed"] = torch.arange(6, dtype: ScalarType.Float32).reshape(2, 3).t(),
+            ["matcher.narrow"] = torch.arange(10, dtype: ScalarType.Float32).narrow(0, 3, 4),
         };
     }
 
@@ -130,6 +131,8 @@ public class TorchCheckpointTests(ITestOutputHelper output)
         Assert.Equal("1.3.5", loaded.Root["pytorch-lightning_version"]);
         Assert.Equal(sd.Keys, loaded.StateDict.Keys);
         foreach (var (k, t) in sd) AssertSameTensor(t, loaded.StateDict[k], k);
+        Assert.Equal(new float[] { 3, 4, 5, 6 }, loaded.StateDict["matcher.narrow"].data<float>().ToArray());
+        Assert.Equal(new float[] { 0, 3, 1, 4, 2, 5 }, loaded.StateDict["matcher.transposed"].data<float>().ToArray());
 
         var h = Assert.IsAssignableFrom<IReadOnlyDictionary<string, object?>>(loaded.Root["hparams"]);
         Assert.Equal(1e-3, h["lr"]);
@@ -166,7 +169,7 @@ public class TorchCheckpointTests(ITestOutputHelper output)
         Assert.Equal("my_model.v2/data.pkl", names[0]);
         Assert.Equal("my_model.v2/byteorder", names[1]);
         Assert.Equal("my_model.v2/version", names[^1]);
-        Assert.Equal(13, names.Count(n => n.StartsWith("my_model.v2/data/", StringComparison.Ordinal)));
+        Assert.Equal(14, names.Count(n => n.StartsWith("my_model.v2/data/", StringComparison.Ordinal)));
         Assert.All(zip.Entries, e => Assert.Equal(e.Length, e.CompressedLength));
 
         // Every local header's data starts on a 64-byte boundary (torch's "FB" extra-field padding).
