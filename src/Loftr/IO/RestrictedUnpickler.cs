@@ -382,14 +382,14 @@ internal sealed class RestrictedUnpickler
     {
         if (!BigInteger.TryParse(s.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var b))
             throw Fail($"bad integer literal '{s}'");
-        return b >= long.MinValue && b <= long.MaxValue ? (long)b : b;
+        return b >= long.MinValue && b <= long.MaxValue ? (object)(long)b : b;
     }
 
     private static object DecodeLong(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length == 0) return 0L;
         var b = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return b >= long.MinValue && b <= long.MaxValue ? (long)b : b;
+        return b >= long.MinValue && b <= long.MaxValue ? (object)(long)b : b;
     }
 
     private string DecodeUtf8(ReadOnlySpan<byte> bytes)

@@ -226,6 +226,10 @@ internal sealed class ZipReader : IDisposable
             if ((flags & 1) != 0) throw new CheckpointFormatException(path, $"entry '{name}' is encrypted");
             if (method != 0 && method != 8)
                 throw new CheckpointFormatException(path, $"entry '{name}' uses unsupported compression method {method}");
+            // Deflate cannot expand more than ~1032:1; refuse absurd declared sizes before allocating for them.
+            if (method == 8 && usize > csize * 1100L + 4096)
+                throw new CheckpointFormatException(path,
+                    $"corrupt zip archive (entry '{name}' declares {usize} bytes from {csize} compressed bytes)");
             if (method == 0 && csize != usize)
                 throw new CheckpointFormatException(path, $"corrupt zip archive (stored entry '{name}' has compressed size {csize} != size {usize})");
             ReadAt(path, h, lh, lho, len, $"the local header of '{name}'");
