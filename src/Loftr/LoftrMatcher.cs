@@ -43,11 +43,16 @@ public sealed class LoftrMatcher : IDisposable
     private readonly LoftrModel _model;
     private readonly object _gate = new();
 
-    /// <summary>Wraps a model (which is switched to evaluation mode). The matcher owns and disposes it.</summary>
-    public LoftrMatcher(LoftrModel model)
+    /// <summary>
+    /// Wraps a model (switched to evaluation mode, channels-last convolutions, the given precision). The matcher owns
+    /// and disposes it.
+    /// </summary>
+    public LoftrMatcher(LoftrModel model, Precision precision = Precision.Float32)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _model.eval();
+        _model.ChannelsLast = true;
+        _model.SetPrecision(precision);
     }
 
     /// <summary>
@@ -56,8 +61,8 @@ public sealed class LoftrMatcher : IDisposable
     /// <see cref="LoftrCheckpoint.InferConfig"/>); pass a preset such as <see cref="LoftrConfig.OutdoorDs"/> for the
     /// released checkpoints.
     /// </summary>
-    public static LoftrMatcher Load(string weightsPath, LoftrConfig? config = null) =>
-        new(LoftrCheckpoint.LoadModel(weightsPath, config));
+    public static LoftrMatcher Load(string weightsPath, LoftrConfig? config = null, Precision precision = Precision.Float32) =>
+        new(LoftrCheckpoint.LoadModel(weightsPath, config), precision);
 
     /// <summary>The model's configuration.</summary>
     public LoftrConfig Config => _model.Config;

@@ -66,6 +66,45 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
 #pragma warning restore IDE1006
     private readonly bool _is16x4;
 
+    /// <summary>
+    /// Whether convolutions run on channels-last (NHWC) tensors, which oneDNN computes about twice as fast on this class
+    /// of CPU. Results differ from the NCHW path only by float rounding. Set with <see cref="SetChannelsLast"/>.
+    /// </summary>
+    public bool ChannelsLast { get; private set; }
+
+    /// <summary>Converts the convolution weights (and, in forward, the input) to the channels-last layout, or back.</summary>
+    public void SetChannelsLast(bool enabled)
+    {
+        using var _ = no_grad();
+        foreach (var (_, m) in named_modules())
+        {
+            if (m is Conv2d conv && conv.weight is { } w)
+            {
+                var converted = enabled ? ToChannelsLast(w.detach()) : w.detach().contiguous();
+                conv.weight = new Parameter(converted, w.requires_grad);
+            }
+        }
+        ChannelsLast = enabled;
+    }
+
+    /// <summary>The dtype of the convolution weights (the input is cast to it).</summary>
+    public ScalarType ConvolutionType { get; private set; } = ScalarType.Float32;
+
+    /// <summary>
+    /// Converts the convolution weights to <paramref name="dtype"/>; BatchNorm parameters and statistics stay float32
+    /// (the CPU kernel accepts bfloat16 input with float32 parameters).
+    /// </summary>
+    public void SetConvolutionType(ScalarType dtype)
+    {
+        foreach (var (_, m) in named_modules())
+            if (m is Conv2d conv) conv.to(dtype);
+        ConvolutionType = dtype;
+        if (ChannelsLast) SetChannelsLast(true);
+    }
+
+    /// <summary>The same NCHW tensor with NHWC strides (TorchSharp has no memory_format argument for contiguous).</summary>
+    internal static Tensor ToChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
     /// <summary>Optional observer of named intermediate tensors (used by parity tests); not called when null.</summary>
     internal Action<string, Tensor>? Tap { get; set; }
 
@@ -135,6 +174,7 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
     public override (Tensor Coarse, Tensor Fine) forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        if (ChannelsLast) x = ToChannelsLast(x);
         var x0 = functional.relu(bn1.forward(conv1.forward(x)));
         var x1 = layer1.forward(x0);
         var x2 = layer2.forward(x1);

@@ -37,6 +37,13 @@ public sealed class FinePreprocess : nn.Module
             if (p.dim() > 1) init.kaiming_normal_(p, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
     }
 
+    /// <summary>Converts the linear layers to <paramref name="dtype"/> (inputs are cast, outputs keep the input dtype).</summary>
+    internal void SetLinearType(ScalarType dtype)
+    {
+        down_proj?.to(dtype);
+        merge_feat?.to(dtype);
+    }
+
     /// <summary>
     /// Fine maps [N, Cf, Hf, Wf], transformed coarse features [N, L, Cc] / [N, S, Cc], and the selected windows.
     /// </summary>
@@ -59,8 +66,10 @@ public sealed class FinePreprocess : nn.Module
         {
             var c0 = featC0.index([TensorIndex.Tensor(matches.BIds), TensorIndex.Tensor(matches.IIds)]);
             var c1 = featC1.index([TensorIndex.Tensor(matches.BIds), TensorIndex.Tensor(matches.JIds)]);
-            var cWin = down_proj.forward(cat([c0, c1], 0));
-            var merged = merge_feat.forward(cat([cat([f0, f1], 0), cWin.unsqueeze(1).expand(-1, ww, -1)], -1));
+            var linearType = down_proj.weight!.dtype;
+            var cWin = down_proj.forward(cat([c0, c1], 0).to(linearType));
+            var merged = merge_feat.forward(cat([cat([f0, f1], 0).to(linearType), cWin.unsqueeze(1).expand(-1, ww, -1)], -1))
+                .to(featF0.dtype);
             var chunks = merged.chunk(2, 0);
             f0 = chunks[0];
             f1 = chunks[1];

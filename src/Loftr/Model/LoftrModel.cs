@@ -6,6 +6,30 @@ using static TorchSharp.torch;
 
 namespace Loftr.Model;
 
+/// <summary>Numeric precision of inference.</summary>
+public enum Precision
+{
+    /// <summary>Everything in float32 (matches the reference implementation).</summary>
+    Float32,
+
+    /// <summary>
+    /// Convolutions, linear layers and normalisations in bfloat16 (fast on CPUs with AMX or AVX512-BF16); attention
+    /// sums, the coarse confidence matrix, the fine heatmap and all coordinates stay float32.
+    /// </summary>
+    BFloat16,
+}
+
+/// <summary>Wall-clock time of each stage of one forward pass.</summary>
+/// <param name="Backbone">ResNet-FPN on both images.</param>
+/// <param name="CoarseTransformer">Position encoding and the coarse LoFTR module.</param>
+/// <param name="CoarseMatching">Confidence matrix and match selection.</param>
+/// <param name="Fine">Window gathering, fine LoFTR module and sub-pixel expectation.</param>
+public sealed record StageTimings(TimeSpan Backbone, TimeSpan CoarseTransformer, TimeSpan CoarseMatching, TimeSpan Fine)
+{
+    /// <summary>Sum of the stages.</summary>
+    public TimeSpan Total => Backbone + CoarseTransformer + CoarseMatching + Fine;
+}
+
 /// <summary>Everything one forward pass produces. Dispose it to free the tensors.</summary>
 public sealed class LoftrOutput : IDisposable
 {
@@ -15,6 +39,8 @@ public sealed class LoftrOutput : IDisposable
     public required CoarseMatchingOutput Coarse { get; init; }
     /// <summary>Fine expectation [M, 3] and final keypoints [M, 2].</summary>
     public required FineMatchingOutput Fine { get; init; }
+    /// <summary>Time spent in each stage.</summary>
+    public required StageTimings Timings { get; init; }
 
     /// <summary>Final keypoints in image 0 [M, 2] (x, y, in the units of scale0, input pixels when absent).</summary>
     public Tensor Keypoints0 => Fine.Keypoints0;
@@ -69,6 +95,33 @@ public sealed class LoftrModel : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The precision set by <see cref="SetPrecision"/> (float32 initially).</summary>
+    public Precision Precision { get; private set; } = Precision.Float32;
+
+    /// <summary>
+    /// Switches the compute precision. <see cref="Precision.BFloat16"/> converts the backbone and the linear layers of
+    /// the transformers and of the fine preprocessing to bfloat16; the transformers' residual streams and layer norms,
+    /// the attention sums, the coarse matching (including the Sinkhorn dustbin score), the fine heatmap and all
+    /// coordinates stay float32.
+    /// The state dict then holds bfloat16 values; switch back to float32 before training or saving full-precision weights.
+    /// </summary>
+    public void SetPrecision(Precision precision)
+    {
+        var dtype = precision == Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        backbone.SetConvolutionType(dtype);
+        loftr_coarse.SetLinearType(dtype);
+        loftr_fine.SetLinearType(dtype);
+        fine_preprocess.SetLinearType(dtype);
+        Precision = precision;
+    }
+
+    /// <summary>Whether the backbone convolutions use the channels-last layout (see <see cref="ResNetFpn.ChannelsLast"/>).</summary>
+    public bool ChannelsLast
+    {
+        get => backbone.ChannelsLast;
+        set => backbone.SetChannelsLast(value);
+    }
+
     /// <summary>Optional observer of named intermediate tensors (names as in the golden fixtures), for parity tests.</summary>
     internal Action<string, Tensor>? Tap { get; set; }
 
@@ -85,6 +138,16 @@ public sealed class LoftrModel : nn.Module
         ArgumentNullException.ThrowIfNull(image1);
         using var scope = NewDisposeScope();
         long bs = image0.shape[0];
+        var backboneType = backbone.ConvolutionType;
+        image0 = image0.to(backboneType);
+        image1 = image1.to(backboneType);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan Lap()
+        {
+            var t = clock.Elapsed;
+            clock.Restart();
+            return t;
+        }
 
         // 1. Local feature CNN: one call on the concatenation when both images have the same size
         Tensor featC0, featC1, featF0, featF1;
@@ -109,14 +172,15 @@ public sealed class LoftrModel : nn.Module
         Tap?.Invoke("backbone.feat_f0", featF0);
         Tap?.Invoke("backbone.feat_f1", featF1);
 
+        var tBackbone = Lap();
         var geometry = new PairGeometry(
             (image0.shape[2], image0.shape[3]), (image1.shape[2], image1.shape[3]),
             (featC0.shape[2], featC0.shape[3]), (featC1.shape[2], featC1.shape[3]),
             (featF0.shape[2], featF0.shape[3]), (featF1.shape[2], featF1.shape[3]));
 
         // 2. Coarse LoFTR module on the flattened, position-encoded maps ('n c h w -> n (h w) c')
-        var seq0 = pos_encoding.forward(featC0).flatten(2).transpose(1, 2);
-        var seq1 = pos_encoding.forward(featC1).flatten(2).transpose(1, 2);
+        var seq0 = pos_encoding.forward(featC0.to(ScalarType.Float32)).flatten(2).transpose(1, 2);
+        var seq1 = pos_encoding.forward(featC1.to(ScalarType.Float32)).flatten(2).transpose(1, 2);
         Tap?.Invoke("coarse.feat_c0_pe", seq0);
         Tap?.Invoke("coarse.feat_c1_pe", seq1);
         Tensor? flatMask0 = mask0?.flatten(-2), flatMask1 = mask1?.flatten(-2);
@@ -125,12 +189,16 @@ public sealed class LoftrModel : nn.Module
         Tap?.Invoke("loftr_coarse.feat_c0", tc0);
         Tap?.Invoke("loftr_coarse.feat_c1", tc1);
 
+        var tCoarse = Lap();
+
         // 3. Coarse matching
         coarse_matching.Tap = Tap is null ? null : (name, t) => Tap($"coarse_matching.{name}", t);
         var coarse = coarse_matching.Forward(tc0, tc1, geometry, mask0, mask1, scale0, scale1, threshold);
 
+        var tMatching = Lap();
+
         // 4. Fine-level refinement
-        var (w0, w1) = fine_preprocess.Forward(featF0, featF1, tc0, tc1, coarse.Matches, geometry);
+        var (w0, w1) = fine_preprocess.Forward(featF0.to(ScalarType.Float32), featF1.to(ScalarType.Float32), tc0, tc1, coarse.Matches, geometry);
         Tap?.Invoke("fine_preprocess.feat_f0_unfold", w0);
         Tap?.Invoke("fine_preprocess.feat_f1_unfold", w1);
         if (w0.shape[0] != 0)
@@ -143,7 +211,11 @@ public sealed class LoftrModel : nn.Module
 
         // 5. Fine matching
         var fine = FineMatching.Forward(w0, w1, coarse.Matches, geometry, scale0 is null ? null : scale1);
-        var output = new LoftrOutput { Geometry = geometry, Coarse = coarse, Fine = fine };
+        var output = new LoftrOutput
+        {
+            Geometry = geometry, Coarse = coarse, Fine = fine,
+            Timings = new StageTimings(tBackbone, tCoarse, tMatching, Lap()),
+        };
         output.Tensors.MoveToOuterDisposeScope();
         return output;
     }

@@ -21,9 +21,11 @@ public sealed class LinearAttention : IAttention
     public Tensor Attend(Tensor queries, Tensor keys, Tensor values, Tensor? queryMask, Tensor? keyValueMask)
     {
         using var scope = NewDisposeScope();
-        var q = nn.functional.elu(queries, 1.0) + 1;
-        var k = nn.functional.elu(keys, 1.0) + 1;
-        var v = values;
+        var inputType = queries.dtype;
+        // The sums over all source tokens are done in float32 whatever the compute precision.
+        var q = nn.functional.elu(queries.to(ScalarType.Float32), 1.0) + 1;
+        var k = nn.functional.elu(keys.to(ScalarType.Float32), 1.0) + 1;
+        var v = values.to(ScalarType.Float32);
         if (queryMask is not null)
             q = q * queryMask.unsqueeze(-1).unsqueeze(-1);
         if (keyValueMask is not null)
@@ -37,7 +39,7 @@ public sealed class LinearAttention : IAttention
         var kv = einsum("nshd,nshv->nhdv", k, v);
         var z = 1 / (einsum("nlhd,nhd->nlh", q, k.sum(1)) + Eps);
         var result = einsum("nlhd,nhdv,nlh->nlhv", q, kv, z) * vLength;
-        return result.contiguous().MoveToOuterDisposeScope();
+        return result.to(inputType).contiguous().MoveToOuterDisposeScope();
     }
 }
 
@@ -48,6 +50,10 @@ public sealed class FullAttention : IAttention
     public Tensor Attend(Tensor queries, Tensor keys, Tensor values, Tensor? queryMask, Tensor? keyValueMask)
     {
         using var scope = NewDisposeScope();
+        var inputType = queries.dtype;
+        queries = queries.to(ScalarType.Float32);
+        keys = keys.to(ScalarType.Float32);
+        values = values.to(ScalarType.Float32);
         var qk = einsum("nlhd,nshd->nlsh", queries, keys);
         if (keyValueMask is not null)
         {
@@ -58,6 +64,6 @@ public sealed class FullAttention : IAttention
         double temp = 1.0 / Math.Sqrt(queries.shape[3]);
         var a = nn.functional.softmax(qk * temp, dim: 2);
         var result = einsum("nlsh,nshd->nlhd", a, values);
-        return result.contiguous().MoveToOuterDisposeScope();
+        return result.to(inputType).contiguous().MoveToOuterDisposeScope();
     }
 }

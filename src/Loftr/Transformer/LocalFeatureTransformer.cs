@@ -40,18 +40,32 @@ public sealed class LoftrEncoderLayer : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>Updates <paramref name="x"/> [N, L, C] with a message from <paramref name="source"/> [N, S, C].</summary>
+    /// <summary>
+    /// Updates <paramref name="x"/> [N, L, C] with a message from <paramref name="source"/> [N, S, C]. The linear layers
+    /// compute in their weights' dtype (bfloat16 after <see cref="Model.LoftrModel.SetPrecision"/>); the residual stream,
+    /// the layer norms and the attention sums stay in the dtype of <paramref name="x"/>.
+    /// </summary>
     public Tensor Forward(Tensor x, Tensor source, Tensor? xMask, Tensor? sourceMask)
     {
         using var scope = NewDisposeScope();
         long bs = x.shape[0];
-        var query = q_proj.forward(x).view(bs, -1, _nhead, _dim);
-        var key = k_proj.forward(source).view(bs, -1, _nhead, _dim);
-        var value = v_proj.forward(source).view(bs, -1, _nhead, _dim);
+        var linearType = q_proj.weight!.dtype;
+        var xs = x.to(linearType);
+        var src = source.to(linearType);
+        var query = q_proj.forward(xs).view(bs, -1, _nhead, _dim);
+        var key = k_proj.forward(src).view(bs, -1, _nhead, _dim);
+        var value = v_proj.forward(src).view(bs, -1, _nhead, _dim);
         var message = _attention.Attend(query, key, value, xMask, sourceMask);
-        message = norm1.forward(merge.forward(message.view(bs, -1, _nhead * _dim)));
-        message = norm2.forward(mlp.forward(cat([x, message], 2)));
+        message = norm1.forward(merge.forward(message.view(bs, -1, _nhead * _dim)).to(x.dtype));
+        message = norm2.forward(mlp.forward(cat([xs, message.to(linearType)], 2)).to(x.dtype));
         return (x + message).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Converts the linear layers (not the layer norms) to <paramref name="dtype"/>.</summary>
+    internal void SetLinearType(ScalarType dtype)
+    {
+        foreach (var (_, m) in named_modules())
+            if (m is Linear l) l.to(dtype);
     }
 }
 
@@ -80,6 +94,12 @@ public sealed class LocalFeatureTransformer : nn.Module
         using var _ = no_grad();
         foreach (var p in parameters())
             if (p.dim() > 1) init.xavier_uniform_(p);
+    }
+
+    /// <summary>Converts the linear layers of every encoder layer to <paramref name="dtype"/> (layer norms stay float32).</summary>
+    internal void SetLinearType(ScalarType dtype)
+    {
+        foreach (var layer in layers) layer.SetLinearType(dtype);
     }
 
     /// <summary>Runs all layers; returns the updated (feat0, feat1).</summary>

@@ -8,12 +8,15 @@ namespace Loftr.Tests.Golden;
 public sealed class ModelParityTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData("small_ot")]
-    [InlineData("full_ds")]
-    public void EveryIntermediateMatchesTheReference(string fixtureName)
+    [InlineData("small_ot", false)]
+    [InlineData("full_ds", false)]
+    [InlineData("small_ot", true)]
+    [InlineData("full_ds", true)]
+    public void EveryIntermediateMatchesTheReference(string fixtureName, bool channelsLast)
     {
         using var fixture = new GoldenFixture(fixtureName);
         using var model = GoldenModel.Load(fixture);
+        model.ChannelsLast = channelsLast;
         var taps = new Dictionary<string, Tensor>();
         model.Tap = (name, t) => { taps[name] = t.detach().clone().DetachFromDisposeScope(); };
 
