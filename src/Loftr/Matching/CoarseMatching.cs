@@ -52,15 +52,18 @@ public sealed class CoarseMatches : IDisposable
 /// <summary>Output of <see cref="CoarseMatching"/>: the confidence matrix and the selected matches.</summary>
 public sealed class CoarseMatchingOutput : IDisposable
 {
-    /// <summary>Confidence matrix [N, L, S].</summary>
-    public required Tensor ConfMatrix { get; init; }
+    /// <summary>
+    /// Confidence matrix [N, L, S]; null when it was never materialised (dual-softmax inference on large images, see
+    /// <see cref="CoarseMatching.MaxDenseElements"/>).
+    /// </summary>
+    public required Tensor? ConfMatrix { get; init; }
     /// <summary>(Sinkhorn) the assignment including dustbins [N, L+1, S+1], after the prefilter.</summary>
     public Tensor? ConfMatrixWithBin { get; init; }
     /// <summary>The matches selected from <see cref="ConfMatrix"/>.</summary>
     public required CoarseMatches Matches { get; init; }
 
     internal IEnumerable<Tensor> Tensors =>
-        ConfMatrixWithBin is null ? [ConfMatrix, .. Matches.Tensors] : [ConfMatrix, ConfMatrixWithBin, .. Matches.Tensors];
+        new[] { ConfMatrix, ConfMatrixWithBin }.OfType<Tensor>().Concat(Matches.Tensors);
 
     /// <inheritdoc />
     public void Dispose()
@@ -97,6 +100,13 @@ public sealed class CoarseMatching : nn.Module
     public CoarseMatchingConfig Config => _config;
 
     /// <summary>
+    /// Largest N x L x S confidence matrix built in memory during dual-softmax inference (default 2^26 values, 256 MB).
+    /// Above it the matches are selected in row chunks without materialising the matrix (two passes over the
+    /// similarities; same matches as the dense path). Training always uses the dense matrix.
+    /// </summary>
+    public long MaxDenseElements { get; set; } = 1L << 26;
+
+    /// <summary>
     /// Computes the confidence matrix and selects matches. <paramref name="mask0"/>/<paramref name="mask1"/> are the
     /// coarse padding masks [N, h, w] (bool, true = valid) or null; <paramref name="scale0"/>/<paramref name="scale1"/>
     /// [N, 2] map input pixels to original pixels or null.
@@ -111,6 +121,17 @@ public sealed class CoarseMatching : nn.Module
         Tensor? validPairs = mask0 is null || mask1 is null
             ? null
             : mask0.flatten(-2).unsqueeze(2).logical_and(mask1.flatten(-2).unsqueeze(1));
+
+        if (_config.MatchType == CoarseMatchType.DualSoftmax && !training && feat0.shape[0] * l * s > MaxDenseElements)
+        {
+            var chunked = new CoarseMatchingOutput
+            {
+                ConfMatrix = null,
+                Matches = ChunkedDualSoftmaxMatches(f0, f1, geometry, mask0, mask1, scale0, scale1, threshold ?? _config.Threshold),
+            };
+            chunked.Tensors.MoveToOuterDisposeScope();
+            return chunked;
+        }
 
         Tensor conf;
         Tensor? confWithBin = null;
@@ -182,6 +203,99 @@ public sealed class CoarseMatching : nn.Module
         var mconf = conf.index([TensorIndex.Tensor(bIds), TensorIndex.Tensor(iIds), TensorIndex.Tensor(jIds)]);
 
         var matches = BuildMatches(bIds, iIds, jIds, mconf, g, scale0, scale1);
+        matches.Tensors.MoveToOuterDisposeScope();
+        return matches;
+    }
+
+    /// <summary>
+    /// Dual-softmax match selection without the L x S matrix. Pass 1 accumulates the row and column log-sum-exp of the
+    /// similarities chunk by chunk; pass 2 recomputes each chunk's confidences exp(sim - lse_row) * exp(sim - lse_col),
+    /// keeps the entries above the threshold, inside the border and equal to their row maximum, and tracks the column
+    /// maxima; the candidates equal to their column maximum are the mutual nearest neighbours.
+    /// </summary>
+    internal CoarseMatches ChunkedDualSoftmaxMatches(Tensor f0, Tensor f1, PairGeometry g, Tensor? mask0, Tensor? mask1,
+        Tensor? scale0, Tensor? scale1, double threshold)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        long n = f0.shape[0], l = f0.shape[1], s = f1.shape[1];
+        long rows = Math.Max(1, MaxDenseElements / (n * s));
+        var (h0, w0) = g.Coarse0;
+        var (h1, w1) = g.Coarse1;
+        int b = _config.BorderRemove;
+        var keep0 = BorderKeep(n, h0, w0, mask0, b).view(n, l);
+        var keep1 = BorderKeep(n, h1, w1, mask1, b).view(n, 1, s);
+        Tensor? valid0 = mask0?.flatten(-2), valid1 = mask1?.flatten(-2).unsqueeze(1);
+
+        Tensor Similarity(long r0, long r1)
+        {
+            var sim = einsum("nlc,nsc->nls", f0[.., (int)r0..(int)r1], f1) / _config.DualSoftmaxTemperature;
+            if (valid0 is not null && valid1 is not null)
+                sim = sim.masked_fill(valid0[.., (int)r0..(int)r1].unsqueeze(2).logical_and(valid1).logical_not(), -Inf);
+            return sim;
+        }
+
+        var lseRow = empty(n, l, device: f0.device);
+        var lseCol = full(n, s, double.NegativeInfinity, device: f0.device);
+        for (long r0 = 0; r0 < l; r0 += rows)
+        {
+            using var chunkScope = NewDisposeScope();
+            long r1 = Math.Min(l, r0 + rows);
+            var sim = Similarity(r0, r1);
+            lseRow[.., (int)r0..(int)r1] = sim.logsumexp(2);
+            lseCol.copy_(lseCol.logaddexp(sim.logsumexp(1)));
+        }
+
+        var colMax = zeros(n, s, device: f0.device);
+        var candB = new List<Tensor>();
+        var candI = new List<Tensor>();
+        var candJ = new List<Tensor>();
+        var candConf = new List<Tensor>();
+        for (long r0 = 0; r0 < l; r0 += rows)
+        {
+            using var chunkScope = NewDisposeScope();
+            long r1 = Math.Min(l, r0 + rows);
+            var sim = Similarity(r0, r1);
+            var conf = (sim - lseRow[.., (int)r0..(int)r1].unsqueeze(2)).exp() * (sim - lseCol.unsqueeze(1)).exp();
+            colMax.copy_(colMax.maximum(conf.amax([1])));
+            var mask = conf.eq(conf.amax([2], keepdim: true))
+                .logical_and(conf.gt(threshold))
+                .logical_and(keep0[.., (int)r0..(int)r1].unsqueeze(2))
+                .logical_and(keep1);
+            var nz = mask.nonzero();
+            var bi = nz[.., 0];
+            var ii = nz[.., 1] + r0;
+            var jj = nz[.., 2];
+            candB.Add(bi.MoveToOuterDisposeScope());
+            candI.Add(ii.MoveToOuterDisposeScope());
+            candJ.Add(jj.MoveToOuterDisposeScope());
+            candConf.Add(conf.index([TensorIndex.Tensor(nz[.., 0]), TensorIndex.Tensor(nz[.., 1]), TensorIndex.Tensor(nz[.., 2])]).MoveToOuterDisposeScope());
+        }
+        var bAll = cat(candB, 0);
+        var iAll = cat(candI, 0);
+        var jAll = cat(candJ, 0);
+        var cAll = cat(candConf, 0);
+        var mutual = cAll.eq(colMax.index([TensorIndex.Tensor(bAll), TensorIndex.Tensor(jAll)]));
+        bAll = bAll[mutual];
+        iAll = iAll[mutual];
+        jAll = jAll[mutual];
+        cAll = cAll[mutual];
+        // One match per (b, i): the first column, as the dense path's argmax over the boolean row (ties are rare).
+        var order = (bAll * (l * s) + iAll * s + jAll).argsort();
+        bAll = bAll[order];
+        iAll = iAll[order];
+        jAll = jAll[order];
+        cAll = cAll[order];
+        if (bAll.shape[0] > 1)
+        {
+            var key = bAll * l + iAll;
+            var first = cat([ones(1, dtype: ScalarType.Bool, device: key.device), key[1..].ne(key[..^1])]);
+            bAll = bAll[first];
+            iAll = iAll[first];
+            jAll = jAll[first];
+            cAll = cAll[first];
+        }
+        var matches = BuildMatches(bAll, iAll, jAll, cAll, g, scale0, scale1);
         matches.Tensors.MoveToOuterDisposeScope();
         return matches;
     }

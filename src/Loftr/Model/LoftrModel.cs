@@ -115,6 +115,9 @@ public sealed class LoftrModel : nn.Module
         Precision = precision;
     }
 
+    /// <summary>The coarse matching layer (e.g. to set <see cref="Matching.CoarseMatching.MaxDenseElements"/>).</summary>
+    public CoarseMatching CoarseMatching => coarse_matching;
+
     /// <summary>Whether the backbone convolutions use the channels-last layout (see <see cref="ResNetFpn.ChannelsLast"/>).</summary>
     public bool ChannelsLast
     {

@@ -24,7 +24,7 @@ public sealed class ModelParityTests(ITestOutputHelper output)
         using (var result = model.Forward(fixture["input.image0"], fixture["input.image1"]))
         {
             var m = result.Coarse.Matches;
-            taps["coarse_matching.conf_matrix"] = result.Coarse.ConfMatrix.clone().DetachFromDisposeScope();
+            taps["coarse_matching.conf_matrix"] = result.Coarse.ConfMatrix!.clone().DetachFromDisposeScope();
             if (result.Coarse.ConfMatrixWithBin is { } withBin) taps["coarse_matching.conf_matrix_with_bin"] = withBin.clone().DetachFromDisposeScope();
             foreach (var (name, t) in new[] { ("b_ids", m.BIds), ("i_ids", m.IIds), ("j_ids", m.JIds), ("gt_mask", m.GtMask), ("m_bids", m.MBIds),
                          ("mkpts0_c", m.Keypoints0), ("mkpts1_c", m.Keypoints1), ("mconf", m.Confidence) })
