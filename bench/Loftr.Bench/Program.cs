@@ -12,7 +12,8 @@ using static TorchSharp.torch;
 // Usage: loftr-bench [--sizes 640x480,1280x960,1920x1080] [--runs 5] [--warmup 1] [--threads N]
 //                    [--precision fp32,bf16] [--weights FILE --preset NAME --threshold T] [--out FILE.md]
 var opts = ArgsParser.Parse(args);
-torch.set_num_threads(opts.Threads);
+LoftrRuntime.SetThreads(opts.Threads);
+bool tuned = opts.TuneAllocator && LoftrRuntime.TuneAllocator();
 string root = FindRoot();
 string weights = opts.Weights ?? Path.Combine(root, "tests/data/golden/full_ds/weights.ckpt");
 var config = LoftrConfig.FromPresetName(opts.Preset);
@@ -25,7 +26,7 @@ void Line(string s = "") { Console.WriteLine(s); report.AppendLine(s); }
 Line($"# LoFTR benchmark ({DateTime.UtcNow:yyyy-MM-dd})");
 Line();
 Line($"Machine: {Environment.ProcessorCount} cores, {CpuName()}; torch threads {opts.Threads}; weights `{Path.GetFileName(weights)}` " +
-     $"(preset {opts.Preset}, threshold {opts.Threshold}); channels-last convolutions {opts.ChannelsLast}; images: the ScanNet pair scene0711 frames 1680/1995 resized to each size; " +
+     $"(preset {opts.Preset}, threshold {opts.Threshold}); channels-last convolutions {opts.ChannelsLast}; allocator tuned {tuned}; images: the ScanNet pair scene0711 frames 1680/1995 resized to each size; " +
      $"median of {opts.Runs} runs after {opts.Warmup} warm-up.");
 Line();
 var peak = Peak.Measure(opts.Threads);
@@ -101,7 +102,7 @@ static double PeakRssMb()
 }
 
 internal sealed record BenchOptions(List<(int W, int H)> Sizes, int Runs, int Warmup, int Threads, List<Precision> Precisions,
-    string? Weights, string Preset, double Threshold, string? Out, bool ChannelsLast = true);
+    string? Weights, string Preset, double Threshold, string? Out, bool ChannelsLast = true, bool TuneAllocator = true);
 
 internal static class ArgsParser
 {
@@ -124,6 +125,7 @@ internal static class ArgsParser
                 "--threshold" => o with { Threshold = double.Parse(v, CultureInfo.InvariantCulture) },
                 "--out" => o with { Out = v },
                 "--channels-last" => o with { ChannelsLast = bool.Parse(v) },
+                "--tune-allocator" => o with { TuneAllocator = bool.Parse(v) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
             i++;
