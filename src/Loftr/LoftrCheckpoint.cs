@@ -185,13 +185,25 @@ public static class LoftrCheckpoint
         notes.Add($"temp_bug_fix = {(tempBugFix ? "true" : "false")}: guessed from the file name (only indoor_ds_new uses the fixed position encoding)");
 
         var reference = LoftrConfig.Reference(sinkhorn ? CoarseMatchType.Sinkhorn : CoarseMatchType.DualSoftmax, tempBugFix);
-        guesses = notes;
-        return reference with
+        var inferred = reference with
         {
             Backbone = backbone,
             Coarse = new TransformerConfig(coarseD, Heads(coarseD), layerTypes(coarseLayers)),
             Fine = new TransformerConfig(fineD, Heads(fineD), layerTypes(fineLayers)),
             FineConcatCoarseFeat = stateDict.ContainsKey("fine_preprocess.down_proj.weight"),
         };
+        // A released checkpoint's name gives its preset; use it when the shapes agree with it.
+        if (LoftrConfig.PresetNameForFile(fileName) is { } presetName)
+        {
+            var preset = LoftrConfig.FromPresetName(presetName);
+            if (preset with { TempBugFix = inferred.TempBugFix } == inferred)
+            {
+                guesses = [$"preset {presetName} chosen from the file name (the shapes agree with it)"];
+                return preset;
+            }
+            notes.Add($"the file name suggests {presetName}, but the shapes do not match it");
+        }
+        guesses = notes;
+        return inferred;
     }
 }

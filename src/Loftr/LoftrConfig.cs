@@ -154,6 +154,22 @@ public sealed record LoftrConfig(
         _ => throw new ArgumentException($"Unknown preset '{name}'. Valid presets: {string.Join(", ", PresetNames)}.", nameof(name)),
     };
 
+    /// <summary>
+    /// The preset a released checkpoint's file name implies (<c>indoor_ds_new.ckpt</c>, <c>loftr_outdoor.ckpt</c>,
+    /// <c>outdoor_ot.ckpt</c>, ...), or null when the name says nothing.
+    /// </summary>
+    public static string? PresetNameForFile(string path)
+    {
+        string name = System.IO.Path.GetFileNameWithoutExtension(path ?? "").ToLowerInvariant();
+        if (name.Contains("indoor_ds_new", StringComparison.Ordinal)) return "indoor_ds_new";
+        foreach (var scene in new[] { "indoor", "outdoor" })
+        {
+            if (!name.Contains(scene, StringComparison.Ordinal)) continue;
+            return name.Contains("_ot", StringComparison.Ordinal) ? $"{scene}_ot" : $"{scene}_ds";
+        }
+        return null;
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> when the configuration cannot build a model.</summary>
     public void Validate()
     {
