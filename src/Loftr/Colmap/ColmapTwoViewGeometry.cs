@@ -29,7 +29,8 @@ public enum TwoViewConfig
 public readonly record struct KeypointMatch(int Index1, int Index2)
 {
     /// <summary>The same match seen from the other image.</summary>
-    public KeypointMatch Swapped => new(Index2, Index1);
+    /// <returns>(Index2, Index1).</returns>
+    public KeypointMatch Swap() => new(Index2, Index1);
 }
 
 /// <summary>
@@ -51,7 +52,7 @@ public sealed record ColmapTwoViewGeometry(TwoViewConfig Config, KeypointMatch[]
     /// <returns>The inverted geometry.</returns>
     public ColmapTwoViewGeometry Invert() => new(
         Config,
-        Array.ConvertAll(Inliers, m => m.Swapped),
+        Array.ConvertAll(Inliers, m => m.Swap()),
         F is null ? null : Matrix3.Transpose(F),
         E is null ? null : Matrix3.Transpose(E),
         H is null ? null : Matrix3.Inverse(H));

@@ -44,8 +44,6 @@ public static class GeometricVerification
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var degenerate = new ColmapTwoViewGeometry(TwoViewConfig.Degenerate, []);
-        if (matches.Length < options.MinInliers) return degenerate;
-
         var p0 = new Point2d[matches.Length];
         var p1 = new Point2d[matches.Length];
         for (int i = 0; i < matches.Length; i++)
@@ -56,6 +54,7 @@ public static class GeometricVerification
             p0[i] = new Point2d(keypoints0[m.Index1].X, keypoints0[m.Index1].Y);
             p1[i] = new Point2d(keypoints1[m.Index2].X, keypoints1[m.Index2].Y);
         }
+        if (matches.Length < options.MinInliers) return degenerate;
 
         bool calibrated = options.UseEssentialWhenCalibrated && camera0.HasPriorFocalLength && camera1.HasPriorFocalLength;
         double[,] f;
