@@ -114,6 +114,38 @@ public static class ColmapMapper
         return ColmapModelStats.Parse(modelDirectory, run.Output);
     }
 
+    /// <summary>
+    /// The names of the images registered in a model (<c>colmap model_converter</c> to text, then images.txt).
+    /// </summary>
+    /// <param name="modelDirectory">A model folder.</param>
+    /// <param name="executable">The colmap executable.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>Image names, sorted.</returns>
+    public static IReadOnlyList<string> RegisteredImageNames(string modelDirectory, string executable = "colmap", CancellationToken cancellationToken = default)
+    {
+        string exe = ColmapProcess.Find(executable) ?? throw new FileNotFoundException($"'{executable}' is not on PATH.", executable);
+        string txt = Path.Combine(Path.GetTempPath(), "loftr-colmap-model-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(txt);
+        try
+        {
+            var run = ColmapProcess.Run(exe, "model_converter", ["--input_path", modelDirectory, "--output_path", txt, "--output_type", "TXT"], null, cancellationToken);
+            if (run.ExitCode != 0) throw new InvalidOperationException($"colmap model_converter failed on {modelDirectory} (exit code {run.ExitCode}):\n{Tail(run.Output)}");
+            // images.txt: comment lines, then two lines per image, the first "IMAGE_ID QW QX QY QZ TX TY TZ CAMERA_ID NAME".
+            var lines = File.ReadAllLines(Path.Combine(txt, "images.txt")).Where(l => !l.StartsWith('#')).ToArray();
+            var names = new List<string>();
+            for (int i = 0; i < lines.Length; i += 2)
+            {
+                var parts = lines[i].Split(' ', 10, StringSplitOptions.None);
+                if (parts.Length == 10) names.Add(parts[9]);
+            }
+            return names.Order(StringComparer.Ordinal).ToArray();
+        }
+        finally
+        {
+            try { Directory.Delete(txt, recursive: true); } catch (IOException) { }
+        }
+    }
+
     private static bool HasModels(string dir) => ModelDirectories(dir).Any();
 
     private static IEnumerable<string> ModelDirectories(string dir) => Directory.Exists(dir)

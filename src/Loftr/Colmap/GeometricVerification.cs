@@ -4,13 +4,14 @@ using OpenCvSharp;
 namespace Loftr.Colmap;
 
 /// <summary>Settings of the two-view geometric verification.</summary>
-/// <param name="Threshold">MAGSAC++ threshold in pixels (epipolar distance).</param>
+/// <param name="Threshold">MAGSAC++ threshold in pixels (epipolar distance); 4 px like COLMAP's own verification
+/// (<c>max_error</c>).</param>
 /// <param name="Confidence">RANSAC confidence.</param>
 /// <param name="MinInliers">Fewer inliers than this: the pair is written as degenerate, with no inliers (COLMAP's
 /// <c>min_num_inliers</c>, 15).</param>
 /// <param name="UseEssentialWhenCalibrated">Estimate an essential matrix (config CALIBRATED) when both cameras have a
 /// trusted focal length (from EXIF); otherwise a fundamental matrix (config UNCALIBRATED).</param>
-public sealed record GeometricVerificationOptions(double Threshold = 2.0, double Confidence = 0.9999, int MinInliers = 15,
+public sealed record GeometricVerificationOptions(double Threshold = 4.0, double Confidence = 0.9999, int MinInliers = 15,
     bool UseEssentialWhenCalibrated = true)
 {
     /// <summary>Checks the values.</summary>
