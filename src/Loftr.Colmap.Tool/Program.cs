@@ -13,10 +13,11 @@ internal static class ToolMain
                             [--matcher loftr|sift] [--weights FILE] [--max-size PX] [--max-matches N]
                             [--merge fine|medium|coarse] [--cell-size PX] [--max-error PX] [--max-keypoints N]
                             [--threshold PX] [--camera-model simple_radial|simple_pinhole|pinhole|radial|opencv]
-                            [--single-camera] [--cache FILE] [--overwrite] [--mapper OUTPUT_DIR]
+                            [--single-camera] [--cache FILE] [--overwrite] [--mapper OUTPUT_DIR [--mapper-args "..."]]
         Matches the pairs (resumable: raw matches are cached next to the database), merges keypoints per image,
         verifies each pair (MAGSAC F, or E when EXIF focal lengths are known) and writes the COLMAP database.
-        --mapper runs `colmap mapper` and `colmap model_analyzer` when colmap is on PATH.
+        --mapper runs `colmap mapper` and `colmap model_analyzer` when colmap is on PATH; --mapper-args passes
+        options to the mapper, e.g. "--Mapper.init_min_num_inliers 30 --Mapper.min_model_size 2" for a few photos.
         """;
 
     public static int Run(string[] args)
@@ -71,6 +72,7 @@ internal static class ToolMain
             MaxMatches = a.Value("--max-matches") is string mm ? int.Parse(mm, CultureInfo.InvariantCulture) : null,
         };
         string? mapperDir = a.Value("--mapper");
+        string[] mapperArgs = (a.Value("--mapper-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         a.RejectUnknown();
 
         using IDisposable matcherScope = matcherName switch
@@ -93,7 +95,7 @@ internal static class ToolMain
             Console.Error.WriteLine("colmap is not on PATH: skipping the mapper (Debian: apt-get install colmap).");
             return 0;
         }
-        var mapped = ColmapMapper.Run(new ColmapMapperOptions(result.DatabasePath, images, mapperDir));
+        var mapped = ColmapMapper.Run(new ColmapMapperOptions(result.DatabasePath, images, mapperDir) { ExtraArguments = mapperArgs });
         if (mapped.Best is null)
         {
             Console.WriteLine("mapper: no model could be built.");

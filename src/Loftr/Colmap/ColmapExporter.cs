@@ -25,7 +25,7 @@ public static class ColmapExporter
         ArgumentNullException.ThrowIfNull(matcher);
         options.Validate();
         if (File.Exists(options.DatabasePath) && !options.Overwrite)
-            throw new IOException($"{options.DatabasePath}: the database already exists (allow overwriting to rebuild it).");
+            throw new IOException($"{options.DatabasePath}: the database already exists (set Overwrite, --overwrite on the command line, to rebuild it).");
 
         var names = ImageFolder.List(options.ImageDirectory);
         if (names.Count < 2) throw new InvalidDataException($"{options.ImageDirectory}: found {names.Count} image(s), need at least 2.");
