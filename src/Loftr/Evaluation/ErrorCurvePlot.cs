@@ -72,7 +72,7 @@ public static class ErrorCurvePlot
     {
         ArgumentNullException.ThrowIfNull(curves);
         if (!(maxError > 0)) throw new ArgumentOutOfRangeException(nameof(maxError), "The x range must be positive.");
-        const int left = 80, right = 30, top = 50, bottom = 70;
+        const int left = 80, right = 30, top = 70, bottom = 70;
         var img = new Mat(height, width, MatType.CV_8UC3, Scalar.White);
         int pw = width - left - right, ph = height - top - bottom;
         Point Map(double x, double y) => new(left + (int)Math.Round(x / maxError * pw), top + ph - (int)Math.Round(y * ph));
@@ -93,7 +93,7 @@ public static class ErrorCurvePlot
         Cv2.Rectangle(img, new Point(left, top), new Point(left + pw, top + ph), Scalar.Black, 1);
         Text(img, title, new Point(left, 30), 0.65);
         Text(img, xLabel, new Point(left + pw / 2 - 4 * xLabel.Length, height - 20), 0.5);
-        Text(img, yLabel, new Point(8, top - 12), 0.45);
+        Text(img, yLabel, new Point(8, top - 14), 0.45);
 
         for (int c = 0; c < curves.Count; c++)
         {

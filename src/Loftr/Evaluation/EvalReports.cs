@@ -17,24 +17,31 @@ public abstract record EvalReport
     public abstract string Task { get; }
 
     /// <summary>Dataset name (e.g. <c>scannet</c>, <c>pairs</c>).</summary>
+    [JsonPropertyOrder(-1)]
     public required string Dataset { get; init; }
 
     /// <summary>Method name (<c>sift</c>, <c>loftr</c>).</summary>
+    [JsonPropertyOrder(-1)]
     public required string Method { get; init; }
 
     /// <summary>The matcher's settings in words.</summary>
+    [JsonPropertyOrder(-1)]
     public required string MethodDescription { get; init; }
 
     /// <summary>The protocol's settings in words (resize, RANSAC, thresholds).</summary>
+    [JsonPropertyOrder(-1)]
     public required string Protocol { get; init; }
 
     /// <summary>Number of pairs evaluated.</summary>
+    [JsonPropertyOrder(-1)]
     public required int PairCount { get; init; }
 
     /// <summary>Mean number of matches per pair (after any top-k selection).</summary>
+    [JsonPropertyOrder(-1)]
     public required double MeanMatches { get; init; }
 
     /// <summary>Mean wall-clock matching time per pair in milliseconds (matcher only; images and geometry excluded).</summary>
+    [JsonPropertyOrder(-1)]
     public required double MeanMatchMilliseconds { get; init; }
 }
 
@@ -58,6 +65,7 @@ public sealed record PosePairReport(string Identifier, int Matches, int Inliers,
 public sealed record PoseReport : EvalReport
 {
     /// <inheritdoc />
+    [JsonIgnore]
     public override string Task => "pose";
 
     /// <summary>AUC of max(t_err, R_err) up to 5 degrees, in [0, 1].</summary>
@@ -92,6 +100,7 @@ public sealed record HomographyPairReport(string Identifier, int Matches, int In
 public sealed record HomographyReport : EvalReport
 {
     /// <inheritdoc />
+    [JsonIgnore]
     public override string Task => "homography";
 
     /// <summary>AUC of the mean corner error up to 3 px.</summary>
@@ -132,6 +141,7 @@ public sealed record StereoPairReport(string Identifier, int Matches, int Evalua
 public sealed record StereoReport : EvalReport
 {
     /// <inheritdoc />
+    [JsonIgnore]
     public override string Task => "stereo";
 
     /// <summary>Error thresholds in pixels (1, 2, 5).</summary>

@@ -46,21 +46,31 @@ public static class EvalTables
     public static EvalTable Pairs(EvalReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
+        var ids = report switch
+        {
+            PoseReport p => p.Pairs.Select(r => r.Identifier),
+            HomographyReport h => h.Pairs.Select(r => r.Identifier),
+            StereoReport s => s.Pairs.Select(r => r.Identifier),
+            _ => [],
+        };
+        string prefix = CommonFolder(ids.ToList());
+        string Name(string id) => string.Join(' ', id.Split(' ').Select(n => n.StartsWith(prefix, StringComparison.Ordinal) ? n[prefix.Length..] : n));
+        string suffix = prefix.Length > 0 ? $" (names under {prefix})" : "";
         return report switch
         {
-            PoseReport p => new EvalTable($"{p.Method}: per pair",
+            PoseReport p => new EvalTable($"{p.Method}: per pair{suffix}",
                 ["pair", "matches", "inliers", "t_err (°)", "R_err (°)", $"prec@{Sci(p.EpipolarThreshold)}", "match ms"],
                 Align(1, 6),
-                p.Pairs.Select(r => Row(r.Identifier, I(r.Matches), I(r.Inliers), Err(r.TranslationErrorDeg), Err(r.RotationErrorDeg),
+                p.Pairs.Select(r => Row(Name(r.Identifier), I(r.Matches), I(r.Inliers), Err(r.TranslationErrorDeg), Err(r.RotationErrorDeg),
                     Pct(r.Precision), F1(r.MatchMilliseconds))).ToList()),
-            HomographyReport h => new EvalTable($"{h.Method}: per pair",
+            HomographyReport h => new EvalTable($"{h.Method}: per pair{suffix}",
                 ["pair", "matches", "inliers", "corner err (px)", $"prec@{F(h.PrecisionThreshold)}px", "match ms"],
                 Align(1, 5),
-                h.Pairs.Select(r => Row(r.Identifier, I(r.Matches), I(r.Inliers), Err(r.CornerError), Pct(r.Precision), F1(r.MatchMilliseconds))).ToList()),
-            StereoReport s => new EvalTable($"{s.Method}: per pair",
+                h.Pairs.Select(r => Row(Name(r.Identifier), I(r.Matches), I(r.Inliers), Err(r.CornerError), Pct(r.Precision), F1(r.MatchMilliseconds))).ToList()),
+            StereoReport s => new EvalTable($"{s.Method}: per pair{suffix}",
                 ["pair", "matches", "evaluated", .. s.Thresholds.Select(t => $"<{F(t)}px"), "median err (px)", "match ms"],
                 Align(1, s.Thresholds.Count + 4),
-                s.Pairs.Select(r => Row([r.Identifier, I(r.Matches), I(r.Evaluated), .. r.FractionWithin.Select(Pct), Err(r.MedianError),
+                s.Pairs.Select(r => Row([Name(r.Identifier), I(r.Matches), I(r.Evaluated), .. r.FractionWithin.Select(Pct), Err(r.MedianError),
                     F1(r.MatchMilliseconds)])).ToList()),
             _ => throw new ArgumentException($"Unknown report type {report.GetType().Name}.", nameof(report)),
         };
@@ -95,6 +105,23 @@ public static class EvalTables
             sb.AppendLine().Append("## ").AppendLine(t.Title).AppendLine().Append(t.ToMarkdown());
         }
         return sb.ToString();
+    }
+
+    /// <summary>The leading folders (ending with '/') shared by every image name of the identifiers; empty when none.</summary>
+    private static string CommonFolder(IReadOnlyList<string> identifiers)
+    {
+        var names = identifiers.SelectMany(id => id.Split(' ')).ToList();
+        if (names.Count == 0) return "";
+        var first = names[0].Split('/');
+        int common = first.Length - 1; // never strip the file name
+        foreach (var n in names.Skip(1))
+        {
+            var parts = n.Split('/');
+            int k = 0;
+            while (k < common && k < parts.Length - 1 && parts[k] == first[k]) k++;
+            common = k;
+        }
+        return common == 0 ? "" : string.Join('/', first.Take(common)) + "/";
     }
 
     private static IReadOnlyList<string> Row(params string[] cells) => cells;
