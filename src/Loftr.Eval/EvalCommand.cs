@@ -126,7 +126,7 @@ public static class EvalCommand
     }
 
     private static string DefaultTitle(EvalCommandOptions o, IReadOnlyList<EvalReport> reports) =>
-        $"{string.Join(" vs ", reports.Select(r => r.Method.ToUpperInvariant()))}: {o.Task} on {o.Dataset} ({reports[0].PairCount} pairs)";
+        $"{string.Join(" vs ", reports.Select(r => r.Method.ToUpperInvariant()))}: {o.Task} on {o.Dataset} ({EvalTables.PairCountText(reports[0].PairCount)})";
 
     private static void WriteText(string path, string text)
     {
