@@ -1,0 +1,4 @@
+using Loftr.Eval;
+using Spectre.Console;
+
+return EvalCommand.Run(args, AnsiConsole.Console);

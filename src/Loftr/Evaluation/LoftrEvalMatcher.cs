@@ -1,0 +1,119 @@
+using System.Globalization;
+using Loftr.Imaging;
+using OpenCvSharp;
+using static TorchSharp.torch;
+
+namespace Loftr.Evaluation;
+
+/// <summary>
+/// A <see cref="LoftrMatcher"/> as an <see cref="IEvalMatcher"/>. Without padding it calls
+/// <see cref="LoftrMatcher.Match(Mat, Mat, MatchOptions?)"/> (sizes that are not a multiple of the coarse resolution
+/// are resized to one and the keypoints mapped back). With padding (the reference MegaDepth test) each image is
+/// zero-padded at the bottom right to a square whose side is a multiple of the coarse resolution, and the network
+/// gets the coarse padding masks.
+/// </summary>
+public sealed class LoftrEvalMatcher : IEvalMatcher
+{
+    private readonly LoftrMatcher _matcher;
+    private readonly bool _ownsMatcher;
+
+    /// <summary>Wraps a matcher.</summary>
+    /// <param name="matcher">The LoFTR matcher.</param>
+    /// <param name="threshold">Coarse confidence threshold (the model's when null).</param>
+    /// <param name="weightsName">Weights name shown in reports (e.g. the file name).</param>
+    /// <param name="ownsMatcher">Dispose the matcher with this object.</param>
+    public LoftrEvalMatcher(LoftrMatcher matcher, double? threshold = null, string? weightsName = null, bool ownsMatcher = true)
+    {
+        _matcher = matcher ?? throw new ArgumentNullException(nameof(matcher));
+        Threshold = threshold;
+        WeightsName = weightsName;
+        _ownsMatcher = ownsMatcher;
+    }
+
+    /// <summary>Loads weights (<see cref="LoftrMatcher.Load"/>) with an optional preset name (e.g. <c>indoor_ds_new</c>).</summary>
+    /// <param name="weightsPath">A <c>.ckpt</c> or <c>.safetensors</c> file.</param>
+    /// <param name="preset">Preset name (<see cref="LoftrConfig.FromPresetName"/>), or null for the embedded / inferred configuration.</param>
+    /// <param name="threshold">Coarse confidence threshold override.</param>
+    /// <returns>The matcher.</returns>
+    public static LoftrEvalMatcher Load(string weightsPath, string? preset = null, double? threshold = null)
+    {
+        var config = preset is null ? null : LoftrConfig.FromPresetName(preset);
+        return new LoftrEvalMatcher(LoftrMatcher.Load(weightsPath, config), threshold, Path.GetFileName(weightsPath));
+    }
+
+    /// <summary>Coarse confidence threshold override.</summary>
+    public double? Threshold { get; }
+
+    /// <summary>Weights name shown in reports.</summary>
+    public string? WeightsName { get; }
+
+    /// <inheritdoc />
+    public string Name => "loftr";
+
+    /// <inheritdoc />
+    public string Description
+    {
+        get
+        {
+            var c = _matcher.Config;
+            double thr = Threshold ?? c.CoarseMatching.Threshold;
+            return string.Create(CultureInfo.InvariantCulture,
+                $"LoFTR {WeightsName ?? "(in-memory model)"}: {c.CoarseMatching.MatchType}, coarse d_model {c.Coarse.DModel}, threshold {thr}");
+        }
+    }
+
+    /// <inheritdoc />
+    public EvalMatches Match(Mat image0, Mat image1, bool padToSquare)
+    {
+        ArgumentNullException.ThrowIfNull(image0);
+        ArgumentNullException.ThrowIfNull(image1);
+        if (!padToSquare)
+        {
+            var r = _matcher.Match(image0, image1, new MatchOptions { Threshold = Threshold });
+            return new EvalMatches(ToPoints(r.Keypoints0), ToPoints(r.Keypoints1), r.Confidence);
+        }
+        return MatchPadded(GrayImage.FromMat(image0), GrayImage.FromMat(image1));
+    }
+
+    private EvalMatches MatchPadded(GrayImage g0, GrayImage g1)
+    {
+        int res = _matcher.Config.Backbone.CoarseResolution;
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode();
+        var (img0, mask0) = Padded(g0, res);
+        var (img1, mask1) = Padded(g1, res);
+        using var output = _matcher.Model.Forward(img0, img1, mask0, mask1, null, null, Threshold);
+        var kp0 = output.Keypoints0.data<float>().ToArray();
+        var kp1 = output.Keypoints1.data<float>().ToArray();
+        var conf = output.Confidence.data<float>().ToArray();
+        var p0 = new Point2d[conf.Length];
+        var p1 = new Point2d[conf.Length];
+        for (int i = 0; i < conf.Length; i++)
+        {
+            p0[i] = new Point2d(kp0[2 * i], kp0[2 * i + 1]);
+            p1[i] = new Point2d(kp1[2 * i], kp1[2 * i + 1]);
+        }
+        return new EvalMatches(p0, p1, conf);
+    }
+
+    private static (Tensor Image, Tensor Mask) Padded(GrayImage g, int res)
+    {
+        if (g.Width % res != 0 || g.Height % res != 0)
+            throw new ArgumentException(
+                $"Padded LoFTR evaluation needs image sides that are multiples of {res}, got {g.Width}x{g.Height}: resize with divisible-by {res}.");
+        int side = Math.Max(g.Width, g.Height);
+        var image = zeros(1, 1, side, side);
+        image[0, 0, ..g.Height, ..g.Width] = tensor(g.Pixels).view(g.Height, g.Width);
+        var mask = zeros(1, side / res, side / res, dtype: ScalarType.Bool);
+        mask[0, ..(g.Height / res), ..(g.Width / res)] = true;
+        return (image, mask);
+    }
+
+    private static Point2d[] ToPoints(Point2[] points) => points.Select(p => new Point2d(p.X, p.Y)).ToArray();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsMatcher) _matcher.Dispose();
+    }
+}
