@@ -72,8 +72,21 @@ public sealed class LoftrTrainer : IDisposable
     /// <summary>Runs training until <see cref="TrainerOptions.Steps"/> (or <see cref="TrainerOptions.StopAfter"/>, or cancellation).</summary>
     public TrainingSummary Run(CancellationToken cancellation = default)
     {
+        int threads = torch.get_num_threads();
+        torch.set_num_threads(_options.Threads);
+        try
+        {
+            return RunWithThreads(cancellation);
+        }
+        finally
+        {
+            torch.set_num_threads(threads);
+        }
+    }
+
+    private TrainingSummary RunWithThreads(CancellationToken cancellation)
+    {
         var o = _options;
-        torch.set_num_threads(o.Threads);
         Directory.CreateDirectory(o.OutputDirectory);
         Directory.CreateDirectory(Path.Combine(o.OutputDirectory, "checkpoints"));
 
@@ -119,7 +132,7 @@ public sealed class LoftrTrainer : IDisposable
                 long done = step + 1;
                 progress.Report(done, record);
                 bool last = done == end;
-                if (o.ValidationEvery > 0 && (done % o.ValidationEvery == 0 || last))
+                if (o.ValidationEvery > 0 && (done % o.ValidationEvery == 0 || done == o.Steps))
                 {
                     var v = Validate(model, loss, done);
                     log.Add(v);
