@@ -134,7 +134,7 @@ public sealed class LoftrTrainer : IDisposable
                 bool last = done == end;
                 if (o.ValidationEvery > 0 && (done % o.ValidationEvery == 0 || done == o.Steps))
                 {
-                    var v = Validate(model, loss, done);
+                    var v = Validate(model, precision, loss, done);
                     log.Add(v);
                     _out.WriteLine($"  validation @ {done}: loss {v.Loss:F4} (c {v.LossCoarse:F4}, f {v.LossFine:F4}), " +
                         $"precision@3px {v.Precision:P1}, {v.MatchesPerPair:F1} matches/pair");
@@ -196,13 +196,14 @@ public sealed class LoftrTrainer : IDisposable
     }
 
     /// <summary>Mean losses and match precision on the held-out pairs (evaluation mode, no gradients).</summary>
-    private ValidationRecord Validate(LoftrModel model, LoftrLoss loss, long step)
+    private ValidationRecord Validate(LoftrModel model, PrecisionPlan precision, LoftrLoss loss, long step)
     {
         int pairs = Math.Min(_data.ValidationCount, _options.ValidationPairs ?? int.MaxValue);
         double sumLoss = 0, sumC = 0, sumF = 0;
         long predicted = 0, correct = 0;
         int batches = 0;
         model.eval();
+        precision.BeforeForward();
         try
         {
             using var noGrad = no_grad();
@@ -210,7 +211,7 @@ public sealed class LoftrTrainer : IDisposable
             {
                 using var scope = NewDisposeScope();
                 var samples = Enumerable.Range(start, Math.Min(_options.BatchSize, pairs - start)).Select(_data.ValidationSample).ToList();
-                using var batch = PairSample.Collate(samples, model.Config.Backbone.CoarseResolution);
+                using var batch = precision.Prepare(PairSample.Collate(samples, model.Config.Backbone.CoarseResolution));
                 var random = CoarseTrainingSampler.FromRandom(TrainingRandom.For(_options.Seed, "validation-sampler", start));
                 using var result = TrainingForward.Run(model, batch, loss, random, training: false, depthConsistency: _options.DepthConsistency);
                 sumLoss += result.Loss.Total;

@@ -104,6 +104,23 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         foreach (var t in weights.Values) t.Dispose();
     }
 
+    [Fact]
+    public void Bf16TrainingKeepsFloat32MastersAndCheckpoints()
+    {
+        string dir = NewDir();
+        var weights = Train(Options(dir, 2) with { Precision = ComputePrecision.BFloat16 });
+        using var loaded = TrainingCheckpoint.Load(LoftrTrainer.LatestCheckpoint(dir)!);
+        Assert.All(loaded.StateDict.Values.Where(t => t.is_floating_point()), t => Assert.Equal(ScalarType.Float32, t.dtype));
+        Assert.Equal(loaded.StateDict.Count, weights.Count);
+        // masters are not bf16-rounded copies: some conv weight keeps more than bf16 precision
+        var w = loaded.StateDict["backbone.conv1.weight"];
+        Assert.True((w - w.to(ScalarType.BFloat16).to(ScalarType.Float32)).abs().max().item<float>() > 0);
+        var rows = File.ReadAllLines(Path.Combine(dir, "train_log.csv")).Skip(1).Select(l => double.Parse(l.Split(',')[3], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, l => Assert.True(double.IsFinite(l) && l > 0));
+        foreach (var t in weights.Values) t.Dispose();
+    }
+
     public void Dispose()
     {
         TrainingTestData.DeleteQuietly(_photos);
