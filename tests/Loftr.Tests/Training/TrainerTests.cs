@@ -105,6 +105,20 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void FineTuningStartsFromTheGivenCheckpoint()
+    {
+        string first = NewDir(), second = NewDir();
+        var trained = Train(Options(first, 2));
+        string init = Path.Combine(first, "model.ckpt");
+        // one step with warm-up ratio 1 (full rate from step 0): every weight moves by at most ~lr from the checkpoint
+        var tuned = Train(Options(second, 1) with { InitCheckpoint = init, LearningRate = 1e-5, WarmupRatio = 1.0 });
+        double maxMove = trained.Keys.Where(k => !k.Contains("running_") && !k.Contains("num_batches"))
+            .Max(k => (tuned[k] - trained[k]).abs().max().item<float>());
+        Assert.InRange(maxMove, 1e-7, 1.5e-5);
+        foreach (var t in trained.Values.Concat(tuned.Values)) t.Dispose();
+    }
+
+    [Fact]
     public void Bf16TrainingKeepsFloat32MastersAndCheckpoints()
     {
         string dir = NewDir();
