@@ -88,7 +88,7 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
     }
 
     /// <summary>The dtype of the convolution weights (the input is cast to it).</summary>
-    public ScalarType ConvolutionType { get; private set; } = ScalarType.Float32;
+    public ScalarType ConvolutionType => conv1.weight!.dtype;
 
     /// <summary>
     /// Converts the convolution weights to <paramref name="dtype"/>; BatchNorm parameters and statistics stay float32
@@ -98,7 +98,6 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
     {
         foreach (var (_, m) in named_modules())
             if (m is Conv2d conv) conv.to(dtype);
-        ConvolutionType = dtype;
         if (ChannelsLast) SetChannelsLast(true);
     }
 

@@ -14,6 +14,8 @@ namespace Loftr.IO;
 internal sealed class PickleWriter
 {
     private const int BatchSize = 1000;
+    /// <summary>Marks an integer key of a non-generic dictionary (e.g. PyTorch optimizer state ids) in the entry list.</summary>
+    private const string IntKeyPrefix = "\0int:";
     private readonly MemoryStream _s = new();
     private readonly Dictionary<string, int> _strings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _globals = new(StringComparer.Ordinal);
@@ -119,8 +121,13 @@ internal sealed class PickleWriter
                     var list = new List<KeyValuePair<string, object?>>(d.Count);
                     foreach (DictionaryEntry e in d)
                     {
-                        if (e.Key is not string k)
-                            throw new ArgumentException($"dictionary at {where} has a key of type {e.Key.GetType().Name}; only string keys are supported");
+                        string k = e.Key switch
+                        {
+                            string str => str,
+                            int or long => IntKeyPrefix + Convert.ToInt64(e.Key, System.Globalization.CultureInfo.InvariantCulture)
+                                .ToString(System.Globalization.CultureInfo.InvariantCulture),
+                            _ => throw new ArgumentException($"dictionary at {where} has a key of type {e.Key.GetType().Name}; only string and integer keys are supported"),
+                        };
                         list.Add(new(k, e.Value));
                     }
                     return list;
@@ -149,7 +156,10 @@ internal sealed class PickleWriter
             for (int i = 0; i < n; i++)
             {
                 var (k, val) = entries[start + i];
-                SaveString(k);
+                if (k.StartsWith(IntKeyPrefix, StringComparison.Ordinal))
+                    SaveLong(long.Parse(k.AsSpan(IntKeyPrefix.Length), System.Globalization.CultureInfo.InvariantCulture));
+                else
+                    SaveString(k);
                 Save(val, where == "root" ? k : $"{where}.{k}", forceOrdered: where == "root" && k == "state_dict", depth + 1);
             }
             Op(n > 1 ? 'u' : 's');

@@ -107,7 +107,7 @@ public static class TorchCheckpoint
     /// <param name="root">
     /// The root dict. Values may be <see cref="Tensor"/> (any supported dtype, any device; saved as a contiguous
     /// detached copy), integers, floating point, bool, string, null, object?[] (saved as tuples), other sequences
-    /// (lists) and string-keyed dictionaries (nested). A dict stored under the root key <c>state_dict</c>, and any
+    /// (lists) and dictionaries with string keys (or integer keys, e.g. the ids of a PyTorch optimizer state; nested). A dict stored under the root key <c>state_dict</c>, and any
     /// non-empty dict whose values are all tensors, is written as a <c>collections.OrderedDict</c>; other dicts as
     /// plain dicts.
     /// </param>

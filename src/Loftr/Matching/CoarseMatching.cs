@@ -116,8 +116,8 @@ public sealed class CoarseMatching : nn.Module
     {
         using var scope = NewDisposeScope();
         long l = feat0.shape[1], s = feat1.shape[1], c = feat0.shape[2];
-        var f0 = feat0 / Math.Sqrt(c);
-        var f1 = feat1 / Math.Sqrt(c);
+        var f0 = feat0.to(ScalarType.Float32) / Math.Sqrt(c); // matching in float32 whatever the features' precision
+        var f1 = feat1.to(ScalarType.Float32) / Math.Sqrt(c);
         Tensor? validPairs = mask0 is null || mask1 is null
             ? null
             : mask0.flatten(-2).unsqueeze(2).logical_and(mask1.flatten(-2).unsqueeze(1));

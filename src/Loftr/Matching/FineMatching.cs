@@ -30,6 +30,8 @@ public static class FineMatching
     public static FineMatchingOutput Forward(Tensor featF0, Tensor featF1, CoarseMatches coarse, PairGeometry g, Tensor? scale1)
     {
         using var scope = NewDisposeScope();
+        featF0 = featF0.to(ScalarType.Float32); // heatmaps and coordinates in float32 whatever the features' precision
+        featF1 = featF1.to(ScalarType.Float32);
         long m = featF0.shape[0], ww = featF0.shape[1], c = featF0.shape[2];
         long w = (long)Math.Round(Math.Sqrt(ww));
         double scale = (double)g.Image0.H / g.Fine0.H;

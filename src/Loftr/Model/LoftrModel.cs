@@ -30,6 +30,13 @@ public sealed record StageTimings(TimeSpan Backbone, TimeSpan CoarseTransformer,
     public TimeSpan Total => Backbone + CoarseTransformer + CoarseMatching + Fine;
 }
 
+/// <summary>
+/// Replaces the predicted coarse matches by the windows that the fine stage is trained on (e.g. predictions padded with
+/// ground-truth matches). Called inside <see cref="LoftrModel.Forward"/>; the returned tensors belong to the caller's
+/// dispose scope.
+/// </summary>
+public delegate CoarseMatches CoarseMatchSampler(CoarseMatches predicted, PairGeometry geometry);
+
 /// <summary>Everything one forward pass produces. Dispose it to free the tensors.</summary>
 public sealed class LoftrOutput : IDisposable
 {
@@ -132,10 +139,11 @@ public sealed class LoftrModel : nn.Module
     /// Runs the whole pipeline. <paramref name="mask0"/>/<paramref name="mask1"/>: coarse padding masks [N, H/8, W/8]
     /// (bool, true = valid) or null. <paramref name="scale0"/>/<paramref name="scale1"/>: [N, 2] factors (w/w_new, h/h_new)
     /// that map network pixels to original pixels, or null to get network pixels. <paramref name="threshold"/> overrides
-    /// the configured coarse confidence threshold.
+    /// the configured coarse confidence threshold. <paramref name="trainingSampler"/> (training only) replaces the predicted
+    /// coarse matches by the windows the fine stage is trained on (see <see cref="Training.CoarseTrainingSampler"/>).
     /// </summary>
     public LoftrOutput Forward(Tensor image0, Tensor image1, Tensor? mask0 = null, Tensor? mask1 = null,
-        Tensor? scale0 = null, Tensor? scale1 = null, double? threshold = null)
+        Tensor? scale0 = null, Tensor? scale1 = null, double? threshold = null, CoarseMatchSampler? trainingSampler = null)
     {
         ArgumentNullException.ThrowIfNull(image0);
         ArgumentNullException.ThrowIfNull(image1);
@@ -197,6 +205,13 @@ public sealed class LoftrModel : nn.Module
         // 3. Coarse matching
         coarse_matching.Tap = Tap is null ? null : (name, t) => Tap($"coarse_matching.{name}", t);
         var coarse = coarse_matching.Forward(tc0, tc1, geometry, mask0, mask1, scale0, scale1, threshold);
+        if (trainingSampler is not null)
+            coarse = new CoarseMatchingOutput
+            {
+                ConfMatrix = coarse.ConfMatrix,
+                ConfMatrixWithBin = coarse.ConfMatrixWithBin,
+                Matches = trainingSampler(coarse.Matches, geometry),
+            };
 
         var tMatching = Lap();
 

@@ -1,0 +1,143 @@
+using Loftr.IO;
+using Loftr.Training;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Loftr.Tests.Training;
+
+/// <summary>The trainer end to end on tiny synthetic photos: checkpoints, exact resume, logs.</summary>
+[Collection(nameof(ProcessWide))]
+public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _photos = TrainingTestData.PhotoFolder(6);
+    private readonly List<string> _dirs = [];
+
+    private string NewDir()
+    {
+        string d = Path.Combine(Path.GetTempPath(), $"loftr-train-out-{Guid.NewGuid():N}");
+        _dirs.Add(d);
+        return d;
+    }
+
+    private TrainerOptions Options(string dir, long steps) => new()
+    {
+        OutputDirectory = dir,
+        Steps = steps,
+        BatchSize = 2,
+        LearningRate = 2e-3,
+        WarmupSteps = 2,
+        CheckpointEvery = 2,
+        ValidationEvery = 2,
+        ProgressSeconds = 1e9,
+        Seed = 5,
+        Threads = 1, // the machine is shared: one thread avoids OpenMP spinning under oversubscription
+    };
+
+    private ITrainingDataset Data() => new HomographyFolderDataset(_photos, 96, 64, seed: 9, validationCount: 2);
+
+    private Dictionary<string, Tensor> Train(TrainerOptions options)
+    {
+        var writer = new StringWriter();
+        using var trainer = new LoftrTrainer(TrainingTestData.TinyConfig, Data(), options, writer);
+        trainer.Run();
+        output.WriteLine(writer.ToString());
+        return trainer.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+    }
+
+    [Fact]
+    public void InterruptedAndResumedRunEndsWithTheSameWeights()
+    {
+        string unbroken = NewDir(), broken = NewDir();
+        var a = Train(Options(unbroken, 5));
+        var partial = Train(Options(broken, 5) with { StopAfter = 3 });
+        Assert.Equal(3, TrainingCheckpoint.Load(LoftrTrainer.LatestCheckpoint(broken)!).GlobalStep);
+        var b = Train(Options(broken, 5) with { Resume = true });
+
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        double maxDiff = a.Keys.Max(k => (a[k].to(ScalarType.Float64) - b[k].to(ScalarType.Float64)).abs().max().item<double>());
+        double moved = a.Keys.Where(k => k.EndsWith("weight", StringComparison.Ordinal))
+            .Max(k => (a[k] - partial[k]).abs().max().item<float>());
+        output.WriteLine($"max |unbroken - resumed| = {maxDiff:G3}; steps 4-5 moved weights by up to {moved:G3}");
+        Assert.True(maxDiff <= 1e-6, $"resumed weights differ by {maxDiff}");
+        Assert.True(moved > 1e-5, "the last steps did not change the weights, so the comparison proves nothing");
+
+        // logs: one row per step, continuous over the interruption; the plot exists
+        var rows = File.ReadAllLines(Path.Combine(broken, "train_log.csv")).Skip(1).Select(l => long.Parse(l.Split(',')[0])).ToList();
+        Assert.Equal([0L, 1, 2, 3, 4], rows);
+        var unbrokenLog = File.ReadAllLines(Path.Combine(unbroken, "train_log.csv")).Skip(1).Select(l => l.Split(',')[3]);
+        var resumedLog = File.ReadAllLines(Path.Combine(broken, "train_log.csv")).Skip(1).Select(l => l.Split(',')[3]);
+        Assert.Equal(unbrokenLog, resumedLog);
+        Assert.True(new FileInfo(Path.Combine(broken, "loss_curves.png")).Length > 1000);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(broken, "val_log.csv")).Length - 1); // steps 2, 4, 5
+        foreach (var t in a.Values.Concat(b.Values).Concat(partial.Values)) t.Dispose();
+    }
+
+    [Fact]
+    public void CheckpointLoadsBackWithIdenticalParametersAndOptimizerState()
+    {
+        string dir = NewDir();
+        var weights = Train(Options(dir, 2));
+        string ckpt = LoftrTrainer.LatestCheckpoint(dir)!;
+
+        // our loader: configuration embedded, every tensor identical
+        using (var model = LoftrCheckpoint.LoadModel(ckpt))
+        {
+            Assert.Equal(LoftrCheckpoint.ConfigToJson(TrainingTestData.TinyConfig), LoftrCheckpoint.ConfigToJson(model.Config));
+            foreach (var (k, v) in model.state_dict())
+                Assert.True(v.eq(weights[k]).all().item<bool>(), $"{k} differs");
+        }
+        Assert.True(LoftrCheckpoint.Inspect(ckpt).ConfigEmbedded);
+        using (var model = LoftrCheckpoint.LoadModel(Path.Combine(dir, "model.ckpt")))
+            foreach (var (k, v) in model.state_dict())
+                Assert.True(v.eq(weights[k]).all().item<bool>(), $"model.ckpt: {k} differs");
+
+        // released layout: epoch, global_step, pytorch-lightning_version, state_dict with 'matcher.' keys; optimizer state
+        var contents = TorchCheckpoint.Load(ckpt);
+        Assert.True(contents.IsLightningCheckpoint);
+        Assert.Equal(2L, contents.Root["global_step"]);
+        Assert.All(contents.StateDict.Keys, k => Assert.StartsWith("matcher.", k));
+        var opt = (IReadOnlyDictionary<string, object?>)((List<object?>)contents.Root["optimizer_states"]!)[0]!;
+        var state = (IReadOnlyDictionary<string, object?>)opt["state"]!;
+        Assert.Equal(weights.Count(kv => !kv.Key.Contains("running_") && !kv.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)), state.Count);
+        using var loaded = TrainingCheckpoint.Load(ckpt);
+        Assert.All(loaded.OptimizerState.Values, s => Assert.Equal(2, s.Step));
+        foreach (var t in weights.Values) t.Dispose();
+    }
+
+    [Fact]
+    public void FineTuningStartsFromTheGivenCheckpoint()
+    {
+        string first = NewDir(), second = NewDir();
+        var trained = Train(Options(first, 2));
+        string init = Path.Combine(first, "model.ckpt");
+        // one step with warm-up ratio 1 (full rate from step 0): every weight moves by at most ~lr from the checkpoint
+        var tuned = Train(Options(second, 1) with { InitCheckpoint = init, LearningRate = 1e-5, WarmupRatio = 1.0 });
+        double maxMove = trained.Keys.Where(k => !k.Contains("running_") && !k.Contains("num_batches"))
+            .Max(k => (tuned[k] - trained[k]).abs().max().item<float>());
+        Assert.InRange(maxMove, 1e-7, 1.5e-5);
+        foreach (var t in trained.Values.Concat(tuned.Values)) t.Dispose();
+    }
+
+    [Fact]
+    public void Bf16TrainingKeepsFloat32MastersAndCheckpoints()
+    {
+        string dir = NewDir();
+        var weights = Train(Options(dir, 2) with { Precision = ComputePrecision.BFloat16 });
+        using var loaded = TrainingCheckpoint.Load(LoftrTrainer.LatestCheckpoint(dir)!);
+        Assert.All(loaded.StateDict.Values.Where(t => t.is_floating_point()), t => Assert.Equal(ScalarType.Float32, t.dtype));
+        Assert.Equal(loaded.StateDict.Count, weights.Count);
+        // masters are not bf16-rounded copies: some conv weight keeps more than bf16 precision
+        var w = loaded.StateDict["backbone.conv1.weight"];
+        Assert.True((w - w.to(ScalarType.BFloat16).to(ScalarType.Float32)).abs().max().item<float>() > 0);
+        var rows = File.ReadAllLines(Path.Combine(dir, "train_log.csv")).Skip(1).Select(l => double.Parse(l.Split(',')[3], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, l => Assert.True(double.IsFinite(l) && l > 0));
+        foreach (var t in weights.Values) t.Dispose();
+    }
+
+    public void Dispose()
+    {
+        TrainingTestData.DeleteQuietly(_photos);
+        foreach (var d in _dirs) TrainingTestData.DeleteQuietly(d);
+    }
+}
