@@ -16,12 +16,14 @@ public static class MatchCommand
         var image0 = new Argument<string>("IMG0") { Description = "First image (any format OpenCV reads: png, jpg, bmp, tif, webp, ...)." };
         var image1 = new Argument<string>("IMG1") { Description = "Second image." };
         var matching = new MatchingOptions();
-        var output = new Option<string?>("--out", "-o")
+        var output = new Option<string[]>("--out", "-o")
         {
-            Description = "Write the matches to FILE: .json (keypoints, confidence, model and inliers), .csv (one row per match) or " +
+            Description = "Write the matches to FILE (repeatable, one file per format): .json (keypoints, confidence, model and inliers), .csv (one row per match) or " +
                 ".npz (float32 keypoints0/keypoints1 [N,2], confidence [N]; with --geometry inliers bool [N] and the 3x3 float64 model). " +
                 "Written atomically.",
             HelpName = "FILE",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
         };
         var plot = new Option<string?>("--plot", "-p")
         {
@@ -35,22 +37,22 @@ public static class MatchCommand
         command.Options.Add(output);
         command.Options.Add(plot);
         command.SetAction(p => Run(context, p.GetValue(image0)!, p.GetValue(image1)!, matching.Bind(p), p.GetValue(matching.Weights),
-            p.GetValue(matching.Preset), p.GetValue(output), p.GetValue(plot)));
+            p.GetValue(matching.Preset), p.GetValue(output) ?? [], p.GetValue(plot)));
         return command;
     }
 
     private static int Run(CliContext context, string path0, string path1, MatchSettings settings, string? weights, string? preset,
-        string? outPath, string? plotPath)
+        string[] outPaths, string? plotPath)
     {
         // Everything the user typed is checked before the model is loaded.
         ImageFiles.Check(path0, "IMG0");
         ImageFiles.Check(path1, "IMG1");
-        MatchFileFormat? format = outPath is null ? null : MatchFiles.FormatOf(outPath);
+        var outputs = outPaths.Select(o => (Path: o, Format: MatchFiles.FormatOf(o))).ToList();
         if (plotPath is not null) MatchPlot.CheckPath(plotPath);
         ModelLoader.Check(weights, preset);
 
         var times = new StageTimes();
-        using var matcher = StageTimes.Time(() => ModelLoader.Load(weights, preset), t => times.Load += t);
+        using var matcher = StageTimes.Time(() => ModelLoader.Load(weights, preset, settings.Threads), t => times.Load += t);
         var pairMatcher = new PairMatcher(matcher, settings);
         var matches = pairMatcher.Match(path0, path1, times);
         context.Cancellation.ThrowIfCancellationRequested();
@@ -58,15 +60,15 @@ public static class MatchCommand
         var record = new PairRecord(path0, path1, matches);
         times.Write += StageTimes.Time(() =>
         {
-            if (outPath is not null) MatchFiles.Write(outPath, format!.Value, record);
+            foreach (var (path, format) in outputs) MatchFiles.Write(path, format, record);
             if (plotPath is not null) MatchPlot.Write(plotPath, path0, path1, matches, "LoFTR " + Path.GetFileName(weights));
         });
-        PrintSummary(context, record, settings, matcher, times, outPath, plotPath);
+        PrintSummary(context, record, settings, matcher, times, outPaths, plotPath);
         return ExitCodes.Ok;
     }
 
     private static void PrintSummary(CliContext context, PairRecord record, MatchSettings settings, LoftrMatcher matcher, StageTimes times,
-        string? outPath, string? plotPath)
+        string[] outPaths, string? plotPath)
     {
         var m = record.Matches;
         var table = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumn("").AddColumn("");
@@ -80,7 +82,7 @@ public static class MatchCommand
                 : $"none found (needs at least {GeometryEstimator.MinimumMatches(g.Kind)} matches and a consistent model)");
         }
         table.AddRow("time", $"load {F(times.Load)} s · preprocess+inference {F(times.Inference)} s · geometry {F(times.Geometry)} s · write {F(times.Write)} s");
-        if (outPath is not null) table.AddRow("matches file", Markup.Escape(outPath));
+        if (outPaths.Length > 0) table.AddRow("matches file" + (outPaths.Length > 1 ? "s" : ""), Markup.Escape(string.Join(", ", outPaths)));
         if (plotPath is not null) table.AddRow("plot", Markup.Escape(plotPath));
         context.Rich.Write(table);
     }

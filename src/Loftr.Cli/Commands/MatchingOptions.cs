@@ -107,6 +107,14 @@ public sealed class MatchingOptions
             "keypoints within 2 px of it.",
     };
 
+    /// <summary>--threads.</summary>
+    public Option<int?> Threads { get; } = new("--threads")
+    {
+        Description = "CPU threads of the network (default: torch's choice, the number of cores). 1 is fastest on a busy machine.",
+        HelpName = "N",
+        CustomParser = r => ParsePositiveInt(r, "--threads"),
+    };
+
     /// <summary>Creates the options.</summary>
     public MatchingOptions()
     {
@@ -118,7 +126,7 @@ public sealed class MatchingOptions
     public void AddTo(Command command)
     {
         foreach (var o in new Option[] { Weights, Preset, Resize, Threshold, MaxMatches, Geometry, GeometryThreshold, K0, K1, Rotations,
-                     RotationModeOption, Symmetric })
+                     RotationModeOption, Symmetric, Threads })
             command.Options.Add(o);
     }
 
@@ -149,6 +157,7 @@ public sealed class MatchingOptions
             Rotations = rotations,
             RotationMode = mode,
             Symmetric = p.GetValue(Symmetric),
+            Threads = p.GetValue(Threads),
         };
     }
 

@@ -55,7 +55,7 @@ public static class PairsCommand
         string hash = ModelLoader.Sha256(weights!);
         using var store = ResultsStore.Open(dbPath, create: true);
         // The configuration (part of the identity) comes from the preset or the file; the model is needed anyway.
-        using var matcher = ModelLoader.Load(weights, preset);
+        using var matcher = ModelLoader.Load(weights, preset, settings.Threads);
         var identity = RunIdentity.Create(hash, preset, matcher.Config, settings);
         if (RunIdentity.FromStore(store) is { } stored)
         {

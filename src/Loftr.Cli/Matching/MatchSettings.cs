@@ -46,6 +46,9 @@ public sealed record MatchSettings
     /// <summary>Match both ways and merge.</summary>
     public bool Symmetric { get; init; }
 
+    /// <summary>CPU threads of the network (torch's default when null). Not part of a batch's identity.</summary>
+    public int? Threads { get; init; }
+
     /// <summary>The inlier threshold in use.</summary>
     public double EffectiveGeometryThreshold => GeometryThreshold ?? (Geometry is { } g ? DefaultGeometryThreshold(g) : 0);
 

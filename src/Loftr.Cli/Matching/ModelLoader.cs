@@ -40,9 +40,10 @@ public static class ModelLoader
     }
 
     /// <summary>Loads the matcher (configuration from the preset, else from the file: embedded or inferred).</summary>
-    public static LoftrMatcher Load(string? weights, string? preset)
+    public static LoftrMatcher Load(string? weights, string? preset, int? threads = null)
     {
         Check(weights, preset);
+        if (threads is int n) TorchSharp.torch.set_num_threads(n);
         return LoftrMatcher.Load(weights!, preset is null ? null : PresetConfig(preset));
     }
 
