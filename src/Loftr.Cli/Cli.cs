@@ -101,6 +101,8 @@ public static class Cli
     internal static int Report(Exception e, TextWriter error)
     {
         if (e is AggregateException { InnerExceptions.Count: 1 } agg) e = agg.InnerExceptions[0];
+        bool debug = Environment.GetEnvironmentVariable(DebugVariable) is "1" or "true";
+        if (debug && e is not CliException) error.WriteLine(e.ToString());
         switch (e)
         {
             case CliException c:
@@ -109,6 +111,11 @@ public static class Cli
             case OperationCanceledException:
                 error.WriteLine("error: interrupted.");
                 return ExitCodes.Interrupted;
+            case ArgumentOutOfRangeException or ArgumentNullException:
+                // Programming errors inside the library, not something the user typed: a runtime failure.
+                error.WriteLine($"error: {e.Message} ({e.GetType().Name})");
+                if (!debug) error.WriteLine($"(set {DebugVariable}=1 for the stack trace when reporting a bug)");
+                return ExitCodes.Failure;
             case FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException
                 or CheckpointFormatException:
                 error.WriteLine("error: " + e.Message);
@@ -120,8 +127,7 @@ public static class Cli
                 return ExitCodes.Usage;
             default:
                 error.WriteLine($"error: {e.Message} ({e.GetType().Name})");
-                if (Environment.GetEnvironmentVariable(DebugVariable) is "1" or "true") error.WriteLine(e.ToString());
-                else error.WriteLine($"(set {DebugVariable}=1 for the stack trace when reporting a bug)");
+                if (!debug) error.WriteLine($"(set {DebugVariable}=1 for the stack trace when reporting a bug)");
                 return ExitCodes.Failure;
         }
     }

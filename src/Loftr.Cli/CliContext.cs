@@ -19,7 +19,7 @@ public sealed class CliContext
             ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
         });
-        if (!terminal) Rich.Profile.Width = 120;
+        if (!terminal) Rich.Profile.Width = 1000; // pipes and logs: no wrapping inside table cells
         IsInteractive = terminal;
     }
 

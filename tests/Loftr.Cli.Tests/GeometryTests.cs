@@ -62,6 +62,23 @@ public sealed class GeometryTests(ITestOutputHelper log) : IDisposable
         Assert.All(m.Matrix!, v => Assert.True(double.IsFinite(v)));
     }
 
+    [Fact]
+    public void NoMatchesGiveNoModelButValidFiles()
+    {
+        string json = _dir.File("n.json"), npz = _dir.File("n.npz"), csv = _dir.File("n.csv");
+        var r = CliRunner.RunOk(log, Args.Of("match", Paths.Box, Paths.BoxInScene, Args.Model, "--resize", "320", "--threshold", "1",
+            "--geometry", "homography", "--out", json, "--out", npz, "--out", csv));
+        Assert.Contains("none found (needs at least 4 matches and a consistent model)", r.Out);
+        var m = MatchFile.ReadJson(json);
+        Assert.Equal(0, m.Count);
+        Assert.Null(m.Matrix);
+        Assert.Empty(m.Inliers!);
+        var fromNpz = MatchFile.ReadNpz(npz, "homography");
+        Assert.Equal(0, fromNpz.Count);
+        Assert.All(fromNpz.Matrix!, v => Assert.True(double.IsNaN(v)));
+        Assert.Equal(["x0,y0,x1,y1,confidence,inlier"], File.ReadAllLines(csv));
+    }
+
     private static double Reprojection(double[] h, MatchFile m, int i)
     {
         double x = m.Keypoints0[2 * i], y = m.Keypoints0[2 * i + 1];

@@ -70,7 +70,7 @@ public static class InfoCommand
     }
 
     /// <summary>A human name of the architecture, with the released checkpoints it matches.</summary>
-    internal static string Variant(LoftrConfig c)
+    public static string Variant(LoftrConfig c)
     {
         string kind = c.CoarseMatching.MatchType == CoarseMatchType.Sinkhorn ? "LoFTR-OT (optimal transport / Sinkhorn)" : "LoFTR-DS (dual-softmax)";
         var presets = LoftrConfig.PresetNames.Where(n => SameArchitecture(LoftrConfig.FromPresetName(n), c)).ToList();
