@@ -96,7 +96,7 @@ public static class PairsCommand
                         var task = ctx.AddTask("matching", maxValue: todo.Count);
                         MatchAll(context, store, runId, pairMatcher, todo, imagesDir, outcome, (entry, _) =>
                         {
-                            task.Description = Markup.Escape($"{entry.Name0} {entry.Name1}");
+                            task.Description = Markup.Escape($"{outcome.Done + outcome.Failed}/{todo.Count} {Path.GetFileName(entry.Name0)} {Path.GetFileName(entry.Name1)}");
                             task.Increment(1);
                         });
                     });

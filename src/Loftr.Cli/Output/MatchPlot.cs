@@ -27,7 +27,8 @@ public static class MatchPlot
     {
         using var canvas = Render(image0, image1, matches, title);
         string ext = Path.GetExtension(path).ToLowerInvariant();
-        Cv2.ImEncode(ext == ".png" ? ".png" : ".jpg", canvas, out byte[] bytes);
+        Cv2.ImEncode(ext == ".png" ? ".png" : ".jpg", canvas, out byte[] bytes,
+            ext == ".png" ? [new ImageEncodingParam(ImwriteFlags.PngCompression, 6)] : [new ImageEncodingParam(ImwriteFlags.JpegQuality, 92)]);
         AtomicFileWriter.WriteAllBytes(path, bytes);
     }
 
@@ -77,6 +78,9 @@ public static class MatchPlot
 
     private static int ColorIndex(float confidence) => (int)Math.Round(Math.Clamp(confidence, 0f, 1f) * 255);
 
+    // Marker value for the legend entry of the inliers (drawn as a colour ramp, not a plain colour).
+    private static readonly Scalar InlierSwatch = new(-1, -1, -1);
+
     private static Scalar[] Colormap()
     {
         using var ramp = new Mat(256, 1, MatType.CV_8UC1);
@@ -98,7 +102,7 @@ public static class MatchPlot
         if (m.Geometry is { } g)
         {
             string model = g.Matrix is null ? $"no {g.Name} found" : g.Name;
-            lines.Add(($"{g.InlierCount} inliers ({model})", lut[200]));
+            lines.Add(($"{g.InlierCount} inliers ({model})", InlierSwatch));
             lines.Add(($"{m.Count - g.InlierCount} outliers", new Scalar(40, 40, 230)));
         }
         const HersheyFonts font = HersheyFonts.HersheySimplex;
@@ -121,7 +125,12 @@ public static class MatchPlot
             int x = pad;
             if (color is { } c)
             {
-                Cv2.Rectangle(canvas, new Rect(x, y + (lineHeight - swatch) / 2, swatch, swatch), c, -1);
+                int top = y + (lineHeight - swatch) / 2;
+                if (c == InlierSwatch) // inliers are coloured by confidence: a small colour ramp
+                    for (int k = 0; k < swatch; k++)
+                        Cv2.Line(canvas, new Point(x + k, top), new Point(x + k, top + swatch - 1), lut[255 * k / Math.Max(1, swatch - 1)], 1);
+                else
+                    Cv2.Rectangle(canvas, new Rect(x, top, swatch, swatch), c, -1);
                 x += swatch + pad;
             }
             Cv2.PutText(canvas, text, new Point(x, y + (int)(lineHeight * 0.75)), font, fontScale, Scalar.All(255), thickness, LineTypes.AntiAlias);
