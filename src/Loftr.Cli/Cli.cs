@@ -24,20 +24,17 @@ public static class Cli
         ParseResult parsed = root.Parse(noArguments ? ["--help"] : args);
         if (parsed.Action is ParseErrorAction)
             return ReportParseErrors(parsed, error);
+        var invocation = new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null, // Ctrl-C is handled by Program.Main through the cancellation token
+        };
         try
         {
-            if (noArguments)
-            {
-                parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
-                return ExitCodes.Usage;
-            }
-            return parsed.Invoke(new InvocationConfiguration
-            {
-                Output = output,
-                Error = error,
-                EnableDefaultExceptionHandler = false,
-                ProcessTerminationTimeout = null,
-            });
+            int code = parsed.Invoke(invocation);
+            return noArguments ? ExitCodes.Usage : code; // bare "loftr" shows the help, as a usage error
         }
         catch (Exception e)
         {
@@ -72,13 +69,7 @@ public static class Cli
         {
             int code = inner is SynchronousCommandLineAction s ? s.Invoke(parseResult) : 0;
             var output = parseResult.InvocationConfiguration.Output;
-            output.WriteLine("Exit codes:");
-            output.WriteLine("  0    success");
-            output.WriteLine("  1    runtime failure (cannot write a file, failed pairs in a batch, unexpected error)");
-            output.WriteLine("  2    usage or input error (bad option value, missing/unreadable/empty/tiny image, unsupported");
-            output.WriteLine("       extension, bad --K0/--K1, malformed pairs line, missing or unfitting weights)");
-            output.WriteLine("  130  interrupted (Ctrl-C); 'loftr pairs' resumes when run again");
-            output.WriteLine("Errors go to stderr as 'error: <message>'.");
+            foreach (var line in ExitCodes.HelpLines) output.WriteLine(line);
             return code;
         }
     }

@@ -15,9 +15,15 @@ public static class ExitCodes
     /// <summary>Interrupted (Ctrl-C); a batch can be resumed by running the same command again.</summary>
     public const int Interrupted = 130;
 
-    /// <summary>The help text that lists the codes.</summary>
-    public const string HelpText =
-        "Exit codes: 0 success; 1 runtime failure (write error, failed pairs, unexpected error); " +
-        "2 usage or input error (bad option, missing/unreadable/tiny image, unsupported extension, bad weights); " +
-        "130 interrupted by Ctrl-C. Errors are printed to stderr as 'error: <message>'.";
+    /// <summary>The "Exit codes" section appended to every --help.</summary>
+    public static IReadOnlyList<string> HelpLines { get; } =
+    [
+        "Exit codes:",
+        "  0    success",
+        "  1    runtime failure (cannot write a file, failed pairs in a batch, unexpected error)",
+        "  2    usage or input error (bad option value, missing/unreadable/empty/tiny image, unsupported",
+        "       extension, bad --K0/--K1, malformed pairs line, missing or unfitting weights)",
+        "  130  interrupted (Ctrl-C); 'loftr pairs' resumes when run again",
+        "Errors go to stderr as 'error: <message>'.",
+    ];
 }

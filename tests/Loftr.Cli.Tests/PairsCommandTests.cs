@@ -158,10 +158,10 @@ public sealed class PairsCommandTests(ITestOutputHelper log) : IDisposable
         cancel.Cancel();
         await watcher;
         log.WriteLine(r.ToString());
-        Assert.Equal(130, r.ExitCode);
+        Assert.True(r.ExitCode == 130, r.ToString());
         Assert.Contains("every finished pair is saved. Run the same command again to resume.", r.Err);
         int done = StoreReader.FinishedCount(db);
-        Assert.InRange(done, 2, ScannetPairs().Count - 1);
+        Assert.True(done >= 2 && done < ScannetPairs().Count, $"{done} pairs done\n{r}");
         Assert.Equal("interrupted", StoreReader.Scalar(db, "SELECT status FROM runs"));
 
         var rest = CliRunner.RunOk(log, Args.Of("pairs", "--pairs", list, "--images", Paths.Data("eval/scannet"), "--out", db, Args.Model, "--resize", "240"));
