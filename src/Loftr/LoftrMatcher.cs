@@ -188,11 +188,11 @@ public sealed class LoftrMatcher : IDisposable
             var scale1 = tensor(batch.SelectMany(p => new[] { (float)p.Orig1.Width / p.Net1.Width, (float)p.Orig1.Height / p.Net1.Height }).ToArray()).view(n, 2);
 
             using var output = _model.Forward(img0, img1, mask0, mask1, scale0, scale1, options.Threshold);
-            var bIds = output.BatchIndex.data<long>().ToArray();
-            var kp0 = output.Keypoints0.data<float>().ToArray();
-            var kp1 = output.Keypoints1.data<float>().ToArray();
-            var kp1c = output.Coarse.Matches.Keypoints1.data<float>().ToArray();
-            var conf = output.Confidence.data<float>().ToArray();
+            var bIds = output.BatchIndex.ToArrayOrEmpty<long>();
+            var kp0 = output.Keypoints0.ToArrayOrEmpty<float>();
+            var kp1 = output.Keypoints1.ToArrayOrEmpty<float>();
+            var kp1c = output.Coarse.Matches.Keypoints1.ToArrayOrEmpty<float>();
+            var conf = output.Confidence.ToArrayOrEmpty<float>();
 
             var results = new List<MatchResult>(n);
             for (int i = 0; i < n; i++)

@@ -9,4 +9,8 @@ internal static class TensorExtensions
     {
         foreach (var t in tensors.Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>()) t.MoveToOuterDisposeScope();
     }
+
+    /// <summary>The tensor's values as an array; empty for a tensor without elements (where <c>data&lt;T&gt;().ToArray()</c> throws).</summary>
+    public static T[] ToArrayOrEmpty<T>(this Tensor tensor) where T : unmanaged =>
+        tensor.numel() == 0 ? [] : tensor.data<T>().ToArray();
 }
