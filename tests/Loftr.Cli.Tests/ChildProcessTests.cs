@@ -88,6 +88,13 @@ public sealed class ChildProcessTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public async Task CtrlCStopsTheBatchCleanlyWithExitCode130()
     {
+        if (SigIntIgnored())
+        {
+            // A shell starts background jobs with SIGINT ignored; children inherit that and .NET keeps it, so Ctrl-C
+            // cannot be simulated here. Run the tests in the foreground (as .ci/run does) to exercise this.
+            log.WriteLine("SKIPPED: SIGINT is ignored by this test process (started as a background job).");
+            return;
+        }
         var pairs = PairsCommandTests.ScannetPairs();
         string list = _dir.File("pairs.txt"), db = _dir.File("r.db");
         File.WriteAllLines(list, pairs);
@@ -107,5 +114,13 @@ public sealed class ChildProcessTests(ITestOutputHelper log) : IDisposable
         Assert.Contains("Run the same command again to resume.", err);
         Assert.Equal("interrupted", StoreReader.Scalar(db, "SELECT status FROM runs"));
         Assert.InRange(StoreReader.FinishedCount(db), 2, pairs.Count - 1);
+    }
+
+    /// <summary>True when this process ignores SIGINT (bit 2 of SigIgn in /proc/self/status).</summary>
+    private static bool SigIntIgnored()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null
+            && (ulong.Parse(line["SigIgn:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & 0x2) != 0;
     }
 }
