@@ -114,13 +114,16 @@ public static class LoftrCheckpoint
 
     /// <summary>
     /// Saves a model's state dict as <c>.safetensors</c> with its configuration in the metadata (atomically).
+    /// <paramref name="config"/> replaces the stored configuration (it must describe the same weights, e.g. another
+    /// coarse threshold).
     /// </summary>
-    public static void SaveSafeTensors(LoftrModel model, string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    public static void SaveSafeTensors(LoftrModel model, string path, IReadOnlyDictionary<string, string>? extraMetadata = null,
+        LoftrConfig? config = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var metadata = new Dictionary<string, string>(extraMetadata ?? new Dictionary<string, string>())
         {
-            [ConfigMetadataKey] = ConfigToJson(model.Config),
+            [ConfigMetadataKey] = ConfigToJson(config ?? model.Config),
         };
         SafeTensors.Save(path, model.state_dict(), metadata);
     }

@@ -64,6 +64,10 @@ public sealed class LoftrMatcher : IDisposable
     public static LoftrMatcher Load(string weightsPath, LoftrConfig? config = null, Precision precision = Precision.Float32) =>
         new(LoftrCheckpoint.LoadModel(weightsPath, config), precision);
 
+    /// <summary>Loads the default model that ships with the library (see <see cref="DefaultModel"/>).</summary>
+    /// <exception cref="InvalidOperationException">This build carries no default model.</exception>
+    public static LoftrMatcher LoadDefault(Precision precision = Precision.Float32) => new(DefaultModel.Load(), precision);
+
     /// <summary>The model's configuration.</summary>
     public LoftrConfig Config => _model.Config;
 

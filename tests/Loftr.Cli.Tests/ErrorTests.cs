@@ -122,11 +122,18 @@ public sealed class ErrorTests(ITestOutputHelper log) : IDisposable
         Fails(2, "Required argument missing", "match", Paths.Box);
 
     [Fact]
-    public void NoWeights()
+    public void NoWeightsUsesTheDefaultModelWhenTheBuildCarriesOne()
     {
-        var r = Fails(2, "no default model ships with loftr yet", "match", Paths.Box, Paths.BoxInScene);
-        Assert.Contains("--weights FILE", r.Err);
-        Assert.Contains("--preset outdoor_ds", r.Err);
+        if (!DefaultModel.IsAvailable)
+        {
+            var r = Fails(2, "carries no default model", "match", Paths.Box, Paths.BoxInScene);
+            Assert.Contains("--weights FILE", r.Err);
+            Assert.Contains("--preset outdoor_ds", r.Err);
+            return;
+        }
+        var ok = CliRunner.Run("match", Paths.Box, Paths.BoxInScene);
+        Assert.Equal(0, ok.ExitCode);
+        Assert.Contains("default model (docs/model-card.md)", ok.Out);
     }
 
     [Fact]

@@ -49,7 +49,9 @@ public static class MatchCommand
         ImageFiles.Check(path1, "IMG1");
         var outputs = outPaths.Select(o => (Path: o, Format: MatchFiles.FormatOf(o))).ToList();
         if (plotPath is not null) MatchPlot.CheckPath(plotPath);
-        ModelLoader.Check(weights, preset);
+        bool isDefault = weights is null && preset is null;
+        weights = ModelLoader.Check(weights, preset);
+        string modelName = isDefault ? "default model" : Path.GetFileName(weights);
 
         var times = new StageTimes();
         using var matcher = StageTimes.Time(() => ModelLoader.Load(weights, preset, settings.Threads), t => times.Load += t);
@@ -61,17 +63,18 @@ public static class MatchCommand
         times.Write += StageTimes.Time(() =>
         {
             foreach (var (path, format) in outputs) MatchFiles.Write(path, format, record);
-            if (plotPath is not null) MatchPlot.Write(plotPath, path0, path1, matches, "LoFTR " + Path.GetFileName(weights));
+            if (plotPath is not null) MatchPlot.Write(plotPath, path0, path1, matches, "LoFTR " + modelName);
         });
-        PrintSummary(context, record, settings, matcher, times, outPaths, plotPath);
+        PrintSummary(context, record, settings, matcher, times, outPaths, plotPath, isDefault ? "default model (docs/model-card.md)" : weights);
         return ExitCodes.Ok;
     }
 
     private static void PrintSummary(CliContext context, PairRecord record, MatchSettings settings, LoftrMatcher matcher, StageTimes times,
-        string[] outPaths, string? plotPath)
+        string[] outPaths, string? plotPath, string model)
     {
         var m = record.Matches;
         var table = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumn("").AddColumn("");
+        table.AddRow("model", Markup.Escape(model));
         table.AddRow("images", Markup.Escape($"{record.Image0} ({m.ImageSize0}) ↔ {record.Image1} ({m.ImageSize1})"));
         table.AddRow("matches", m.Count.ToString(CultureInfo.InvariantCulture) + Markup.Escape(Describe(settings, matcher, m)));
         if (m.Geometry is { } g)

@@ -12,7 +12,7 @@ public sealed class MatchingOptions
     /// <summary>--weights.</summary>
     public Option<string?> Weights { get; } = new("--weights", "-w")
     {
-        Description = "Checkpoint file (.ckpt or .safetensors). Required for now: no default model ships yet.",
+        Description = "Checkpoint file (.ckpt or .safetensors). Default: the model that ships with loftr (docs/model-card.md).",
         HelpName = "FILE",
     };
 

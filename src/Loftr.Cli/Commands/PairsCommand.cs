@@ -44,7 +44,7 @@ public static class PairsCommand
         var (list, duplicates) = PairsList.Read(pairsPath);
         if (!Directory.Exists(imagesDir)) throw CliException.Usage($"--images folder not found: {imagesDir}");
         CheckImages(list, imagesDir, pairsPath);
-        ModelLoader.Check(weights, preset);
+        weights = ModelLoader.Check(weights, preset);
         if (overwrite && File.Exists(dbPath))
         {
             using (ResultsStore.Open(dbPath, create: false)) { } // refuses to delete a file that is not a results store
@@ -52,7 +52,7 @@ public static class PairsCommand
         }
 
         var clock = Stopwatch.StartNew();
-        string hash = ModelLoader.Sha256(weights!);
+        string hash = ModelLoader.Sha256(weights);
         using var store = ResultsStore.Open(dbPath, create: true);
         // The configuration (part of the identity) comes from the preset or the file; the model is needed anyway.
         using var matcher = ModelLoader.Load(weights, preset, settings.Threads);
