@@ -17,7 +17,7 @@ public sealed record EvalCommandOptions
     public static IReadOnlyDictionary<string, string[]> DatasetsByTask { get; } = new Dictionary<string, string[]>
     {
         ["pose"] = ["scannet", "megadepth", "pairs"],
-        ["homography"] = ["hpatches", "homography-pair"],
+        ["homography"] = ["hpatches", "homography-pair", "photos"],
         ["stereo"] = ["stereo"],
     };
 
@@ -31,6 +31,8 @@ public sealed record EvalCommandOptions
                       --dataset pairs      --pairs FILE (name0 name1 rot0 rot1 K0 K1 T_0to1) [--data-root DIR]
           homography  --dataset hpatches   --data-root hpatches-sequences-release [--include-excluded]
                       --dataset homography-pair --image0 A --image1 B --homography H (text or OpenCV XML/YAML)
+                      --dataset photos     --images DIR --split FILE (its "test" photos) [--recipe FILE (its augmentation; its split by default)]
+                                           [--pairs-per-photo 4] [--seed 66] [--size 640x480] (synthetic homography pairs, made in memory)
           stereo      --dataset stereo     --data-root DIR (aloeL/aloeR/aloeGT or view1/view5/disp1, or sub-folders) [--disparity-scale 1]
 
         methods (repeat or comma-separate to compare; default sift):
@@ -81,6 +83,24 @@ public sealed record EvalCommandOptions
 
     /// <summary>Homography pair: H file.</summary>
     public string? HomographyFile { get; init; }
+
+    /// <summary>Photos: folder of the photos.</summary>
+    public string? Images { get; init; }
+
+    /// <summary>Photos: held-out split file whose <c>test</c> list is used (default: the recipe's split).</summary>
+    public string? Split { get; init; }
+
+    /// <summary>Photos: training recipe whose augmentation ranges make the pairs (default: the fixed test augmentation).</summary>
+    public string? Recipe { get; init; }
+
+    /// <summary>Photos: pairs made from each photo.</summary>
+    public int PairsPerPhoto { get; init; } = 4;
+
+    /// <summary>Photos: seed of the pairs.</summary>
+    public long Seed { get; init; } = 66;
+
+    /// <summary>Photos: view size "WxH".</summary>
+    public string PhotoSize { get; init; } = "640x480";
 
     /// <summary>Stereo disparity per stored unit.</summary>
     public double DisparityScale { get; init; } = 1.0;
@@ -188,6 +208,12 @@ public sealed record EvalCommandOptions
                 "--image0" => o with { Image0 = Value() },
                 "--image1" => o with { Image1 = Value() },
                 "--homography" => o with { HomographyFile = Value() },
+                "--images" => o with { Images = Value() },
+                "--split" => o with { Split = Value() },
+                "--recipe" => o with { Recipe = Value() },
+                "--pairs-per-photo" => o with { PairsPerPhoto = PositiveInt(name, Value()) },
+                "--seed" => o with { Seed = Long(name, Value()) },
+                "--size" => o with { PhotoSize = Value() },
                 "--disparity-scale" => o with { DisparityScale = Positive(name, Value()) },
                 "--method" => AddMethods(o, methods, Value()),
                 "--weights" => o with { Weights = Value() },
@@ -243,10 +269,25 @@ public sealed record EvalCommandOptions
                 Require(Image1, "--image1");
                 Require(HomographyFile, "--homography");
                 break;
+            case "photos":
+                Require(Images, "--images");
+                if (Split is null && Recipe is null) throw new EvalUsageException("--dataset photos needs --split FILE (or a --recipe naming one).");
+                if (ParseSize(PhotoSize) is null) throw new EvalUsageException($"--size must be WxH with positive sides (e.g. 640x480), got '{PhotoSize}'.");
+                break;
         }
         if (Methods.Contains("loftr") && Weights is null) throw new EvalUsageException("--method loftr needs --weights FILE.");
         if (Estimator is not ("ransac" or "magsac")) throw new EvalUsageException($"--estimator must be ransac or magsac, got '{Estimator}'.");
         if (!(SiftRatio <= 1)) throw new EvalUsageException($"--sift-ratio must be in (0, 1], got {SiftRatio}.");
+    }
+
+    /// <summary>Parses "WxH" (positive sides), or null.</summary>
+    /// <param name="text">The size text.</param>
+    /// <returns>The size, or null when invalid.</returns>
+    public static (int Width, int Height)? ParseSize(string text)
+    {
+        var wh = (text ?? "").Trim().ToLowerInvariant().Split('x');
+        return wh.Length == 2 && int.TryParse(wh[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w > 0
+            && int.TryParse(wh[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h) && h > 0 ? (w, h) : null;
     }
 
     private void Require(string? value, string option)
@@ -270,6 +311,10 @@ public sealed record EvalCommandOptions
 
     private static double Positive(string name, string v) =>
         Double(name, v) is var d && d > 0 ? d : throw new EvalUsageException($"{name} must be positive, got '{v}'.");
+
+    private static long Long(string name, string v) =>
+        long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) ? n
+            : throw new EvalUsageException($"{name}: '{v}' is not an integer.");
 
     private static int NonNegativeInt(string name, string v) =>
         int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n

@@ -34,6 +34,8 @@ public static class EvalDatasetFactory
                 return HomographyDataset.FromHPatches(o.DataRoot!, Resize(o, EvalResize.HPatches), o.IncludeExcluded).Take(o.MaxPairs);
             case "homography-pair":
                 return HomographyDataset.FromHomographyPair(o.Image0!, o.Image1!, o.HomographyFile!, Resize(o, EvalResize.None));
+            case "photos":
+                return PhotoPairs(o).ToDataset(Resize(o, EvalResize.None), o.MaxPairs);
             case "stereo":
             {
                 var d = StereoDataset.FromFolder(o.DataRoot!, Resize(o, EvalResize.None), o.DisparityScale);
@@ -42,6 +44,26 @@ public static class EvalDatasetFactory
             default:
                 throw new EvalUsageException($"Unknown dataset '{o.Dataset}'.");
         }
+    }
+
+    /// <summary>
+    /// The synthetic pairs of <c>--dataset photos</c>: the <c>test</c> photos of <c>--split</c> (default: the recipe's
+    /// split), made with the recipe's augmentation ranges when <c>--recipe</c> is given, else with
+    /// <see cref="PhotoHomographyPairs.TestAugmentation"/>.
+    /// </summary>
+    /// <param name="o">Validated options.</param>
+    /// <returns>The pair maker.</returns>
+    public static PhotoHomographyPairs PhotoPairs(EvalCommandOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        var recipe = o.Recipe is null ? null : Loftr.Training.TrainingRecipe.Load(o.Recipe);
+        string splitPath = o.Split ?? recipe?.SplitPath
+            ?? throw new EvalUsageException($"--dataset photos: the recipe {o.Recipe} names no split; give --split FILE.");
+        var split = Loftr.Training.HoldoutSplit.Load(splitPath);
+        if (split.Test.Count == 0) throw new EvalUsageException($"{splitPath}: the split has no test photo.");
+        var (w, h) = EvalCommandOptions.ParseSize(o.PhotoSize) ?? throw new EvalUsageException($"--size: invalid size '{o.PhotoSize}'.");
+        return PhotoHomographyPairs.FromSplit(o.Images!, split, o.PairsPerPhoto, o.Seed, w, h,
+            recipe?.Augmentation.ToAugmentation(), recipe is null ? null : $"augmentation of {Path.GetFileName(o.Recipe)}");
     }
 
     private static EvalResize Resize(EvalCommandOptions o, EvalResize defaults)

@@ -66,7 +66,15 @@ public sealed record PoseDataset(string Name, IReadOnlyList<PoseEvalPair> Pairs,
 /// <param name="Image0Path">Image 0 file.</param>
 /// <param name="Image1Path">Image 1 file.</param>
 /// <param name="Homography">H from stored image 0 to stored image 1 (OpenCV pixel convention).</param>
-public sealed record HomographyEvalPair(string Identifier, string Image0Path, string Image1Path, double[,] Homography);
+public sealed record HomographyEvalPair(string Identifier, string Image0Path, string Image1Path, double[,] Homography)
+{
+    /// <summary>
+    /// In-memory 8-bit gray images (synthetic pairs, see <see cref="PhotoHomographyPairs"/>), or null. When set, the
+    /// runner takes the two images from here instead of reading the paths, and prepares them like read files (the
+    /// dataset's resize, then the matcher); "stored image" then means these images.
+    /// </summary>
+    public EvalImagePair? Images { get; init; }
+}
 
 /// <summary>
 /// A homography benchmark. Metrics are computed in the resized frame: the ground truth is rescaled with
@@ -77,6 +85,9 @@ public sealed record HomographyEvalPair(string Identifier, string Image0Path, st
 /// <param name="Resize">Image preparation.</param>
 public sealed record HomographyDataset(string Name, IReadOnlyList<HomographyEvalPair> Pairs, EvalResize Resize)
 {
+    /// <summary>How the pairs were made, shown before the protocol settings in reports (synthetic datasets), or null.</summary>
+    public string? Description { get; init; }
+
     /// <summary>The first <paramref name="count"/> pairs (all when null or larger).</summary>
     /// <param name="count">Maximum pair count.</param>
     /// <returns>A dataset with fewer pairs.</returns>

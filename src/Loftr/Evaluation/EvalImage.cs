@@ -38,9 +38,34 @@ public sealed class EvalImage : IDisposable
     public static EvalImage Load(string path, EvalResize resize)
     {
         ArgumentNullException.ThrowIfNull(resize);
-        var raw = SiftMatcher.ReadGray(path);
+        return Prepare(SiftMatcher.ReadGray(path), resize);
+    }
+
+    /// <summary>Takes an in-memory 8-bit image (e.g. a synthetic view) and resizes it exactly like <see cref="Load"/> does a read file.</summary>
+    /// <param name="image">The 8-bit gray image (copied).</param>
+    /// <param name="resize">Resize rule.</param>
+    /// <returns>The image (caller disposes).</returns>
+    public static EvalImage FromGray8(Gray8 image, EvalResize resize)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(resize);
+        return Prepare(image.ToMat(), resize);
+    }
+
+    /// <summary>Resizes <paramref name="raw"/> (taking ownership of it).</summary>
+    private static EvalImage Prepare(Mat raw, EvalResize resize)
+    {
         var original = new ImageSize(raw.Cols, raw.Rows);
-        var target = resize.TargetSize(original);
+        ImageSize target;
+        try
+        {
+            target = resize.TargetSize(original);
+        }
+        catch
+        {
+            raw.Dispose();
+            throw;
+        }
         if (target == original) return new EvalImage(raw, original);
         try
         {

@@ -10,7 +10,8 @@ namespace Loftr.Evaluation;
 public readonly record struct EvalProgress(int Completed, int Total, string Identifier);
 
 /// <summary>
-/// Runs a matcher over a dataset and scores it: for each pair the images are read as grayscale and prepared by the
+/// Runs a matcher over a dataset and scores it: for each pair the images are read as grayscale (or taken from memory,
+/// <see cref="HomographyEvalPair.Images"/>) and prepared by the
 /// dataset's <see cref="EvalResize"/>, matched (timed), mapped to the frame of the ground truth, and scored with the
 /// metrics of <see cref="PoseMetrics"/>, <see cref="HomographyMetrics"/> or <see cref="StereoMetrics"/>. The same
 /// code path serves every matcher, so SIFT and LoFTR rows are comparable.
@@ -76,8 +77,8 @@ public sealed class EvalRunner(IEvalMatcher matcher)
         for (int i = 0; i < dataset.Pairs.Count; i++)
         {
             var pair = dataset.Pairs[i];
-            using var im0 = EvalImage.Load(pair.Image0Path, dataset.Resize);
-            using var im1 = EvalImage.Load(pair.Image1Path, dataset.Resize);
+            using var im0 = pair.Images is { } mem0 ? EvalImage.FromGray8(mem0.Image0, dataset.Resize) : EvalImage.Load(pair.Image0Path, dataset.Resize);
+            using var im1 = pair.Images is { } mem1 ? EvalImage.FromGray8(mem1.Image1, dataset.Resize) : EvalImage.Load(pair.Image1Path, dataset.Resize);
             var (m, ms) = TimedMatch(im0, im1, dataset.Resize, settings.MaxMatches);
             var gt = HomographyMetrics.RescaleHomography(pair.Homography, im0.ScaleX, im0.ScaleY, im1.ScaleX, im1.ScaleY);
             var est = settings.Estimator == HomographyEstimator.Magsac

@@ -40,7 +40,7 @@ public sealed record HomographyEvalSettings(double RansacThreshold = HPatchesPro
     /// <param name="dataset">The dataset (for its resize).</param>
     /// <returns>A one-line description.</returns>
     public string Describe(HomographyDataset dataset) => string.Create(CultureInfo.InvariantCulture,
-        $"resize {dataset.Resize}, {(MaxMatches is int k ? $"top {k} matches" : "all matches")}, {Estimator.ToString().ToUpperInvariant()} {RansacThreshold} px, " +
+        $"{(dataset.Description is string d ? d + "; " : "")}resize {dataset.Resize}, {(MaxMatches is int k ? $"top {k} matches" : "all matches")}, {Estimator.ToString().ToUpperInvariant()} {RansacThreshold} px, " +
         $"precision: GT reprojection error <= {PrecisionThreshold} px");
 }
 
