@@ -16,6 +16,7 @@ public static class Program
         PairsCommand.Create,
         ExportCommand.Create,
         InfoCommand.Create,
+        EvalCommand.Create,
     ];
 
     /// <summary>Runs the tool on the process console; Ctrl-C cancels the running command cleanly (a second one kills).</summary>
