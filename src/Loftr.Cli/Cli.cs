@@ -54,7 +54,8 @@ public static class Cli
         // A plain Command named "loftr" rather than RootCommand, whose name would be the assembly's (Loftr.Cli).
         var root = new Command("loftr",
             "Detector-free image matching with LoFTR: match a pair, verify its geometry and plot it (match); batch many pairs " +
-            "with progress and resume (pairs); export batch results (export); inspect checkpoints (info); evaluate on benchmarks (eval).");
+            "with progress and resume (pairs); export batch results (export); inspect checkpoints (info); evaluate on benchmarks (eval); " +
+            "train or fine-tune (train).");
         var help = new HelpOption();
         root.Options.Add(help);
         root.Options.Add(new VersionOption());

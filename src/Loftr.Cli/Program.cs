@@ -17,6 +17,7 @@ public static class Program
         ExportCommand.Create,
         InfoCommand.Create,
         EvalCommand.Create,
+        TrainCommand.Create,
     ];
 
     /// <summary>Runs the tool on the process console; Ctrl-C cancels the running command cleanly (a second one kills).</summary>
