@@ -18,6 +18,7 @@ public static class Program
         InfoCommand.Create,
         EvalCommand.Create,
         TrainCommand.Create,
+        ColmapCommand.Create,
     ];
 
     /// <summary>Runs the tool on the process console; Ctrl-C cancels the running command cleanly (a second one kills).</summary>
