@@ -55,7 +55,7 @@ public static class Cli
         var root = new Command("loftr",
             "Detector-free image matching with LoFTR: match a pair, verify its geometry and plot it (match); batch many pairs " +
             "with progress and resume (pairs); export batch results (export); inspect checkpoints (info); evaluate on benchmarks (eval); " +
-            "train or fine-tune (train); build a COLMAP database for structure from motion (colmap).");
+            "train or fine-tune (train); build a COLMAP database for structure from motion (colmap); get the released weights (weights).");
         var help = new HelpOption();
         root.Options.Add(help);
         root.Options.Add(new VersionOption());

@@ -19,6 +19,7 @@ public static class Program
         EvalCommand.Create,
         TrainCommand.Create,
         ColmapCommand.Create,
+        WeightsCommand.Create,
     ];
 
     /// <summary>Runs the tool on the process console; Ctrl-C cancels the running command cleanly (a second one kills).</summary>
