@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using Loftr.IO;
 
 namespace Loftr.Cli;
@@ -53,7 +54,8 @@ public static class Cli
         // A plain Command named "loftr" rather than RootCommand, whose name would be the assembly's (Loftr.Cli).
         var root = new Command("loftr",
             "Detector-free image matching with LoFTR: match a pair, verify its geometry and plot it (match); batch many pairs " +
-            "with progress and resume (pairs); export batch results (export); inspect checkpoints (info).");
+            "with progress and resume (pairs); export batch results (export); inspect checkpoints (info); evaluate on benchmarks (eval); " +
+            "train or fine-tune (train); build a COLMAP database for structure from motion (colmap); get the released weights (weights).");
         var help = new HelpOption();
         root.Options.Add(help);
         root.Options.Add(new VersionOption());
@@ -69,6 +71,11 @@ public static class Cli
         {
             int code = inner is SynchronousCommandLineAction s ? s.Invoke(parseResult) : 0;
             var output = parseResult.InvocationConfiguration.Output;
+            if (parseResult.CommandResult.Command is DetailedCommand detailed)
+            {
+                output.WriteLine(detailed.Details.TrimEnd());
+                output.WriteLine();
+            }
             foreach (var line in ExitCodes.HelpLines) output.WriteLine(line);
             return code;
         }
@@ -77,15 +84,18 @@ public static class Cli
     private static int ReportParseErrors(ParseResult parsed, TextWriter error)
     {
         foreach (var e in parsed.Errors) error.WriteLine("error: " + e.Message);
-        string command = string.Join(' ', EnumerateCommandPath(parsed.CommandResult.Command, parsed.RootCommandResult.Command));
-        error.WriteLine($"Run '{command} --help' for usage.");
+        error.WriteLine($"Run '{CommandPath(parsed.CommandResult)} --help' for usage.");
         return ExitCodes.Usage;
     }
 
-    private static IEnumerable<string> EnumerateCommandPath(Command command, Command root)
+    /// <summary>"loftr", "loftr match", "loftr train make-split", ...: the command the user typed.</summary>
+    private static string CommandPath(CommandResult result)
     {
-        yield return "loftr";
-        if (!ReferenceEquals(command, root)) yield return command.Name;
+        var names = new List<string>();
+        for (SymbolResult? r = result; r is not null; r = r.Parent)
+            if (r is CommandResult c) names.Add(c.Command.Name);
+        names.Reverse();
+        return string.Join(' ', names);
     }
 
     /// <summary>Maps an exception to its message on <paramref name="error"/> and an exit code.</summary>

@@ -12,7 +12,7 @@ public static class ExitCodes
     /// <summary>A usage or input error: bad option, missing or unreadable file, tiny image, weights that do not fit.</summary>
     public const int Usage = 2;
 
-    /// <summary>Interrupted (Ctrl-C); a batch can be resumed by running the same command again.</summary>
+    /// <summary>Interrupted (Ctrl-C); a batch or COLMAP export resumes when run again, training with --resume.</summary>
     public const int Interrupted = 130;
 
     /// <summary>The "Exit codes" section appended to every --help.</summary>
@@ -23,7 +23,8 @@ public static class ExitCodes
         "  1    runtime failure (cannot write a file, failed pairs in a batch, unexpected error)",
         "  2    usage or input error (bad option value, missing/unreadable/empty/tiny image, unsupported",
         "       extension, bad --K0/--K1, malformed pairs line, missing or unfitting weights)",
-        "  130  interrupted (Ctrl-C); 'loftr pairs' resumes when run again",
+        "  130  interrupted (Ctrl-C); 'loftr pairs' and 'loftr colmap' resume when run again, 'loftr train'",
+        "       continues with --resume",
         "Errors go to stderr as 'error: <message>'.",
     ];
 }

@@ -17,6 +17,10 @@ public static class Program
         ExportCommand.Create,
         InfoCommand.Create,
         ConvertCommand.Create,
+        EvalCommand.Create,
+        TrainCommand.Create,
+        ColmapCommand.Create,
+        WeightsCommand.Create,
     ];
 
     /// <summary>Runs the tool on the process console; Ctrl-C cancels the running command cleanly (a second one kills).</summary>

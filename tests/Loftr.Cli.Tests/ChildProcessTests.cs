@@ -116,6 +116,35 @@ public sealed class ChildProcessTests(ITestOutputHelper log) : IDisposable
         Assert.InRange(StoreReader.FinishedCount(db), 2, pairs.Count - 1);
     }
 
+    [Fact]
+    public async Task CtrlCStopsTrainingAfterTheCurrentStepWithACheckpoint()
+    {
+        if (SigIntIgnored())
+        {
+            log.WriteLine("SKIPPED: SIGINT is ignored by this test process (started as a background job).");
+            return;
+        }
+        string output = _dir.File("train");
+        using var p = CliRunner.Start("train", "--images", Paths.Data("phototourism"), "--size", "320x240", "--steps", "1000", "--val-every", "0",
+            "--threads", "1", "--out", output);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        string trainLog = Path.Combine(output, "train_log.csv");
+        var clock = Stopwatch.StartNew();
+        while ((!File.Exists(trainLog) || File.ReadAllLines(trainLog).Length < 2) && !p.HasExited && clock.Elapsed < Timeout) await Task.Delay(15);
+        Assert.False(p.HasExited, "training ended before Ctrl-C could be sent");
+        using (var kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        Assert.True(p.WaitForExit(Timeout), "training did not stop after SIGINT");
+        await p.WaitForExitAsync();
+        string err = await stderr, outText = await stdout;
+        log.WriteLine($"exit {p.ExitCode}\n{outText}\n{err}");
+        Assert.Equal(130, p.ExitCode);
+        int steps = File.ReadAllLines(trainLog).Length - 1;
+        Assert.Contains("stopping after the current step", err);
+        Assert.Contains($"error: interrupted at step {steps}; run the same command with --resume to continue.", err);
+        Assert.True(File.Exists(Path.Combine(output, "checkpoints", $"step_{steps:D7}.ckpt")), $"no checkpoint for step {steps}");
+    }
+
     /// <summary>True when this process ignores SIGINT (bit 2 of SigIgn in /proc/self/status).</summary>
     private static bool SigIntIgnored()
     {

@@ -240,7 +240,8 @@ public sealed class ErrorTests(ITestOutputHelper log) : IDisposable
     {
         var r = CliRunner.Run("--help");
         Assert.Equal(0, r.ExitCode);
-        foreach (var s in new[] { "match", "pairs", "export", "info", "Exit codes:", "130  interrupted", "2    usage or input error" })
+        foreach (var s in new[] { "match", "pairs", "export", "info", "  eval  ", "  train  ", "  colmap  ", "  weights  ", "Exit codes:", "130  interrupted",
+                     "2    usage or input error" })
             Assert.Contains(s, r.Out);
         var m = CliRunner.Run("match", "--help");
         Assert.Equal(0, m.ExitCode);

@@ -5,7 +5,7 @@ namespace Loftr.Training;
 
 /// <summary>
 /// A homography training run written down as a file, so that anyone can rerun it with one command
-/// (<c>loftr-train --recipe FILE --images DIR --out DIR</c>). Every value may be overridden on the command line.
+/// (<c>loftr train --recipe FILE --images DIR --out DIR</c>). Every value may be overridden on the command line.
 /// Paths inside the recipe (<see cref="Split"/>) are relative to the recipe file.
 /// </summary>
 public sealed record TrainingRecipe

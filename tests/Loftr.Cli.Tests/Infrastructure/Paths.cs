@@ -13,6 +13,13 @@ public static class Paths
     /// <summary>The repository root.</summary>
     public static string Root => RepoRoot.Value;
 
+    /// <summary>The shared data folder (<c>../shared</c> next to the clone), or null when it is absent.</summary>
+    public static string? Shared(string relative)
+    {
+        string p = Path.GetFullPath(Path.Combine(Root, "..", "shared", relative));
+        return File.Exists(p) || Directory.Exists(p) ? p : null;
+    }
+
     /// <summary>A file under tests/data (must exist).</summary>
     public static string Data(string relative)
     {

@@ -1,48 +1,50 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Loftr.Cli.Tests.Infrastructure;
 using Loftr.Eval;
 using Loftr.Evaluation;
-using Loftr.Tests.Infrastructure;
 using Xunit.Abstractions;
 
-namespace Loftr.Tests.Evaluation;
+namespace Loftr.Cli.Tests.Eval;
 
 /// <summary>
-/// The committed SIFT tables (docs/eval/sift_*.md + .json) must be what the runner prints today: every <c>run</c> line of
-/// scripts/eval-sift.sh is executed again on tests/data/eval (identical copies of shared/data/eval) and the Markdown
-/// is compared cell by cell, timing columns excepted, and the JSON numbers to 1e-9. The held-out photo line ($PHOTOS,
-/// 120 SIFT pairs at 640x480, about a minute) needs ../shared/data/train_photos and is skipped with a message without it.
+/// The committed SIFT tables (docs/eval/sift_*.md + .json) must be what <c>loftr eval</c> prints today: every <c>run</c>
+/// line of scripts/eval-sift.sh (<c>run</c> is the loftr tool) is executed again on tests/data/eval (identical copies of
+/// shared/data/eval) and the Markdown is compared cell by cell, timing columns excepted, and the JSON numbers to 1e-9.
+/// The held-out photo line ($PHOTOS, 120 SIFT pairs at 640x480, about a minute) needs ../shared/data/train_photos and is
+/// skipped with a message without it.
 /// </summary>
 public partial class SiftDocsTests(ITestOutputHelper output)
 {
     [Fact]
     public void CommittedSiftTablesMatchARegeneratedRun()
     {
-        var commands = ScriptCommands(Path.Combine(TestData.Root, "scripts", "eval-sift.sh"));
+        var commands = ScriptCommands(Path.Combine(Paths.Root, "scripts", "eval-sift.sh"));
         Assert.Equal(4, commands.Count);
-        using var dir = new TempFolder();
-        string? photos = TestData.Shared("data/train_photos");
-        foreach (var args in commands)
+        using var dir = new TempDir();
+        string? photos = Paths.Shared("data/train_photos");
+        foreach (var script in commands)
         {
-            if (photos is null && args.Any(a => a.Contains("$PHOTOS", StringComparison.Ordinal)))
+            if (photos is null && script.Any(a => a.Contains("$PHOTOS", StringComparison.Ordinal)))
             {
-                output.WriteLine($"SKIPPED {args[^1]}: ../shared/data/train_photos not present.");
+                output.WriteLine($"SKIPPED {script[^1]}: ../shared/data/train_photos not present.");
                 continue;
             }
             string Resolve(string a)
             {
-                a = a.Replace("$DATA", TestData.Path("eval"), StringComparison.Ordinal).Replace("$OUT", dir.Path, StringComparison.Ordinal)
+                a = a.Replace("$DATA", Paths.Data("eval"), StringComparison.Ordinal).Replace("$OUT", dir.Path, StringComparison.Ordinal)
                     .Replace("$PHOTOS", photos ?? "", StringComparison.Ordinal);
                 // The script runs from the repository root: its relative paths (recipes/...) are relative to it.
-                return a.StartsWith("recipes/", StringComparison.Ordinal) ? Path.Combine(TestData.Root, a) : a;
+                return a.StartsWith("recipes/", StringComparison.Ordinal) ? Path.Combine(Paths.Root, a) : a;
             }
-            var options = EvalCommandOptions.Parse(args.Select(Resolve).ToArray());
-            var console = new EvalConsole();
-            EvalCommand.Execute(options, console.Console);
+            var args = script.Select(Resolve).ToArray();
+            Assert.Equal("eval", args[0]);
+            var options = EvalCommandOptions.Parse(args[1..]);
+            CliRunner.RunOk(output, args);
 
             string name = Path.GetFileName(options.MarkdownPath!);
-            string committedMd = Path.Combine(TestData.Root, "docs", "eval", name);
-            string committedJson = Path.Combine(TestData.Root, "docs", "eval", Path.GetFileName(options.JsonPath!));
+            string committedMd = Path.Combine(Paths.Root, "docs", "eval", name);
+            string committedJson = Path.Combine(Paths.Root, "docs", "eval", Path.GetFileName(options.JsonPath!));
             Assert.True(File.Exists(committedMd), $"{committedMd} is missing: run scripts/eval-sift.sh");
             string fresh = File.ReadAllText(options.MarkdownPath!);
             output.WriteLine(fresh);

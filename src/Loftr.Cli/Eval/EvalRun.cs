@@ -4,16 +4,17 @@ using Spectre.Console;
 namespace Loftr.Eval;
 
 /// <summary>
-/// Runs <see cref="EvalCommandOptions"/>: builds the dataset, evaluates each method with a progress bar, prints the
-/// tables and writes the requested JSON / Markdown / PNG outputs.
+/// Runs <see cref="EvalCommandOptions"/> for <c>loftr eval</c>: builds the dataset, evaluates each method with a
+/// progress bar, prints the tables and writes the requested JSON / Markdown / PNG outputs.
 /// </summary>
-public static class EvalCommand
+public static class EvalRun
 {
     /// <summary>Runs the evaluation and writes the outputs.</summary>
     /// <param name="options">Parsed options.</param>
     /// <param name="console">Where progress and tables go.</param>
+    /// <param name="cancellation">Checked after every pair (Ctrl-C): throws <see cref="OperationCanceledException"/>.</param>
     /// <returns>The reports (one per method).</returns>
-    public static EvalReportDocument Execute(EvalCommandOptions options, IAnsiConsole console)
+    public static EvalReportDocument Execute(EvalCommandOptions options, IAnsiConsole console, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
@@ -22,7 +23,7 @@ public static class EvalCommand
         foreach (var method in options.Methods)
         {
             using var matcher = CreateMatcher(method, options);
-            reports.Add(RunWithProgress(matcher, dataset, options, console));
+            reports.Add(RunWithProgress(matcher, dataset, options, console, cancellation));
         }
         var document = new EvalReportDocument(options.Title ?? DefaultTitle(options, reports), reports);
 
@@ -45,47 +46,6 @@ public static class EvalCommand
         return document;
     }
 
-    /// <summary>Parses, runs and maps failures to exit codes: 0 success, 1 data / runtime error, 2 usage error.</summary>
-    /// <param name="args">Arguments after the program name.</param>
-    /// <param name="console">Console.</param>
-    /// <returns>The exit code.</returns>
-    public static int Run(IReadOnlyList<string> args, IAnsiConsole console)
-    {
-        ArgumentNullException.ThrowIfNull(console);
-        EvalCommandOptions options;
-        try
-        {
-            options = EvalCommandOptions.Parse(args);
-        }
-        catch (EvalUsageException e)
-        {
-            console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            console.WriteLine(EvalCommandOptions.Usage);
-            return 2;
-        }
-        if (options.Help)
-        {
-            console.WriteLine(EvalCommandOptions.Usage);
-            return 0;
-        }
-        try
-        {
-            Execute(options, console);
-            return 0;
-        }
-        catch (EvalUsageException e)
-        {
-            console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return 2;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or NotSupportedException or ArgumentException
-                                       or UnauthorizedAccessException or Loftr.IO.CheckpointFormatException or Loftr.IO.CheckpointMismatchException)
-        {
-            console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return 1;
-        }
-    }
-
     private static IEvalMatcher CreateMatcher(string method, EvalCommandOptions o) => method switch
     {
         "sift" => new SiftEvalMatcher(o.SiftMaxFeatures, o.SiftRatio),
@@ -93,7 +53,8 @@ public static class EvalCommand
         _ => throw new EvalUsageException($"Unknown method '{method}'."),
     };
 
-    private static EvalReport RunWithProgress(IEvalMatcher matcher, object dataset, EvalCommandOptions o, IAnsiConsole console)
+    private static EvalReport RunWithProgress(IEvalMatcher matcher, object dataset, EvalCommandOptions o, IAnsiConsole console,
+        CancellationToken cancellation)
     {
         int total = dataset switch
         {
@@ -109,7 +70,14 @@ public static class EvalCommand
             .Start(ctx =>
             {
                 var task = ctx.AddTask($"{matcher.Name} on {o.Dataset}", maxValue: Math.Max(total, 1));
-                var runner = new EvalRunner(matcher) { PairCompleted = p => task.Value = p.Completed };
+                var runner = new EvalRunner(matcher)
+                {
+                    PairCompleted = p =>
+                    {
+                        task.Value = p.Completed;
+                        cancellation.ThrowIfCancellationRequested();
+                    },
+                };
                 report = dataset switch
                 {
                     PoseDataset p => runner.Run(p, new PoseEvalSettings(o.RansacThreshold ?? PoseMetrics.DefaultPixelThreshold,

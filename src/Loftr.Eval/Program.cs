@@ -1,4 +1,0 @@
-using Loftr.Eval;
-using Spectre.Console;
-
-return EvalCommand.Run(args, AnsiConsole.Console);
