@@ -79,7 +79,8 @@ public sealed class ColmapCommandTests(ITestOutputHelper log) : IDisposable
             Assert.Contains(message, r.Err);
             Assert.DoesNotContain("   at ", r.Err);
         }
-        Fails("--matcher loftr needs --weights FILE", "colmap", "--images", images, "--database", db);
+        Fails("--preset outdoor_ds gives the configuration of a released checkpoint, but no checkpoint was given", "colmap", "--images", images,
+            "--database", db, "--preset", "outdoor_ds");
         Fails("--weights file not found: /no/w.ckpt", "colmap", "--images", images, "--database", db, "--weights", "/no/w.ckpt");
         Fails("--images folder not found: /no/images", "colmap", "--images", "/no/images", "--database", db, "--weights", Paths.Weights);
         Fails("give one of --pairs FILE, --exhaustive or --sequential K", "colmap", "--images", images, "--database", db, "--weights", Paths.Weights,

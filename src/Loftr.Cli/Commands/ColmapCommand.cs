@@ -35,7 +35,7 @@ public static class ColmapCommand
         var sequential = new Option<int?>("--sequential") { Description = "Match each image with the next K in name order (videos, sequences).", HelpName = "K", CustomParser = r => OptionValues.Int(r, 1) };
         var matcher = new Option<string?>("--matcher") { Description = "loftr (default) or sift (OpenCV SIFT with the ratio test, a baseline).", HelpName = "NAME" };
         OptionValues.OneOf(matcher, "loftr", "sift");
-        var weights = new Option<string?>("--weights", "-w") { Description = "LoFTR checkpoint (.ckpt or .safetensors); required with --matcher loftr.", HelpName = "FILE" };
+        var weights = new Option<string?>("--weights", "-w") { Description = "LoFTR checkpoint (.ckpt or .safetensors); default: the model that ships with loftr.", HelpName = "FILE" };
         var preset = new Option<string?>("--preset") { Description = $"Configuration of a released checkpoint given with --weights: {string.Join(", ", LoftrConfig.PresetNames)} (default: from the file).", HelpName = "NAME" };
         OptionValues.OneOf(preset, [.. LoftrConfig.PresetNames]);
         var maxSize = new Option<int>("--max-size") { Description = "Long side of the network input in pixels.", HelpName = "PX", DefaultValueFactory = _ => 1024, CustomParser = r => OptionValues.Int(r, 8) ?? 0 };
@@ -107,8 +107,8 @@ public static class ColmapCommand
             throw CliException.Usage("--weights/--preset are for --matcher loftr.");
         if (matcherName == "loftr")
         {
-            if (weights is null) throw CliException.Usage("--matcher loftr needs --weights FILE (a .ckpt or .safetensors checkpoint).");
-            if (!File.Exists(weights)) throw CliException.Usage($"--weights file not found: {weights}");
+            if (weights is not null && !File.Exists(weights)) throw CliException.Usage($"--weights file not found: {weights}");
+            weights = Matching.ModelLoader.Check(weights, preset); // the default model when no weights are given
         }
 
         using IDisposable matcherScope = matcherName == "sift"

@@ -275,7 +275,10 @@ public sealed record EvalCommandOptions
                 if (ParseSize(PhotoSize) is null) throw new EvalUsageException($"--size must be WxH with positive sides (e.g. 640x480), got '{PhotoSize}'.");
                 break;
         }
-        if (Methods.Contains("loftr") && Weights is null) throw new EvalUsageException("--method loftr needs --weights FILE.");
+        if (Methods.Contains("loftr") && Weights is null && Preset is not null)
+            throw new EvalUsageException($"--preset {Preset} needs --weights FILE (without both, the default model is used).");
+        if (Methods.Contains("loftr") && Weights is null && !DefaultModel.IsAvailable)
+            throw new EvalUsageException("--method loftr needs --weights FILE (this build carries no default model).");
         if (Estimator is not ("ransac" or "magsac")) throw new EvalUsageException($"--estimator must be ransac or magsac, got '{Estimator}'.");
         if (!(SiftRatio <= 1)) throw new EvalUsageException($"--sift-ratio must be in (0, 1], got {SiftRatio}.");
     }

@@ -49,7 +49,9 @@ public static class EvalRun
     private static IEvalMatcher CreateMatcher(string method, EvalCommandOptions o) => method switch
     {
         "sift" => new SiftEvalMatcher(o.SiftMaxFeatures, o.SiftRatio),
-        "loftr" => LoftrEvalMatcher.Load(o.Weights!, o.Preset, o.Threshold),
+        "loftr" => o.Weights is null
+            ? new LoftrEvalMatcher(LoftrMatcher.LoadDefault(), o.Threshold, "default model")
+            : LoftrEvalMatcher.Load(o.Weights, o.Preset, o.Threshold),
         _ => throw new EvalUsageException($"Unknown method '{method}'."),
     };
 

@@ -127,7 +127,7 @@ public sealed class EvalCommandTests(ITestOutputHelper log) : IDisposable
     [InlineData(new[] { "pose" }, "--dataset is required")]
     [InlineData(new[] { "pose", "--dataset", "hpatches", "--data-root", "x" }, "Dataset 'hpatches' does not fit task 'pose'")]
     [InlineData(new[] { "pose", "--dataset", "pairs" }, "--dataset pairs needs --pairs")]
-    [InlineData(new[] { "pose", "--dataset", "pairs", "--pairs", "p.txt", "--method", "loftr" }, "--method loftr needs --weights FILE")]
+    [InlineData(new[] { "pose", "--dataset", "pairs", "--pairs", "p.txt", "--method", "loftr", "--preset", "outdoor_ds" }, "--preset outdoor_ds needs --weights FILE")]
     [InlineData(new[] { "pose", "--dataset", "pairs", "--pairs", "p.txt", "--method", "orb" }, "Unknown method 'orb'")]
     [InlineData(new[] { "pose", "--dataset", "pairs", "--pairs", "p.txt", "--max-pairs", "0" }, "--max-pairs must be positive")]
     [InlineData(new[] { "pose", "--dataset", "pairs", "--pairs" }, "--pairs needs a value")]
