@@ -76,11 +76,13 @@ public sealed class TrainCommandTests(ITestOutputHelper log) : IDisposable
         var options = run.RootElement.GetProperty("options");
         string Text(string name) => options.EnumerateObject().Single(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Value.ToString();
         // From the recipe:
-        Assert.Equal("0.0005", Text("LearningRate"));
-        Assert.Equal("300", Text("WarmupSteps"));
-        Assert.Equal("[4000,5500,6500]", Text("Milestones").Replace(" ", "").Replace("\n", "").Replace("\r", ""));
-        Assert.Equal("1", Text("Threads"));
-        Assert.Equal("250", Text("CheckpointEvery"));
+        var recipe = TrainingRecipe.Load(Recipe);
+        Assert.Equal(recipe.Lr, double.Parse(Text("LearningRate"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(recipe.Warmup, long.Parse(Text("WarmupSteps"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("[" + string.Join(",", recipe.Milestones!) + "]", Text("Milestones").Replace(" ", "").Replace("\n", "").Replace("\r", ""));
+        Assert.Equal(recipe.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture), Text("Threads"));
+        Assert.Equal(recipe.CkptEvery.ToString(System.Globalization.CultureInfo.InvariantCulture), Text("CheckpointEvery"));
+        Assert.NotEqual(1, recipe.Steps); // overridden below
         // From the command line:
         Assert.Equal("1", Text("Steps"));
         Assert.Equal("0", Text("ValidationEvery"));
