@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using Loftr.Cli.Tests.Infrastructure;
+using Loftr.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Loftr.Cli.Tests;
@@ -13,54 +12,16 @@ public sealed class WeightsCommandTests : IDisposable
 {
     private readonly ITestOutputHelper _log;
     private readonly TempDir _dir = new();
-    private readonly HttpListener _listener = new();
-    private readonly string _prefix;
-    private readonly Dictionary<string, byte[]> _files = new();
-    private readonly List<string> _requests = new();
+    private readonly LocalFileServer _server = new();
 
     public WeightsCommandTests(ITestOutputHelper log)
     {
         _log = log;
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-        }
-        _prefix = $"http://127.0.0.1:{port}/";
-        _listener.Prefixes.Add(_prefix);
-        _listener.Start();
-        _ = Task.Run(Serve);
-    }
-
-    private async Task Serve()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext ctx;
-            try { ctx = await _listener.GetContextAsync(); }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
-            string path = ctx.Request.Url!.AbsolutePath;
-            lock (_requests) _requests.Add(path);
-            if (_files.TryGetValue(path, out var body))
-            {
-                ctx.Response.StatusCode = 200;
-                ctx.Response.ContentLength64 = body.Length;
-                await ctx.Response.OutputStream.WriteAsync(body);
-            }
-            else
-            {
-                ctx.Response.StatusCode = 404;
-            }
-            ctx.Response.Close();
-        }
     }
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
+        _server.Dispose();
         _dir.Dispose();
     }
 
@@ -97,11 +58,11 @@ public sealed class WeightsCommandTests : IDisposable
     public void DownloadFetchesIntoTheCacheAndPrintsThePreset()
     {
         // full_ds has the reference architecture of indoor_ds (random weights), served under the kornia file name.
-        _files["/good/loftr_indoor.ckpt"] = File.ReadAllBytes(Paths.Data("golden/full_ds/weights.ckpt"));
-        var r = CliRunner.RunOk(_log, "weights", "download", "indoor_ds", "--dir", Cache, "--mirror", _prefix + "missing", "--mirror", _prefix + "good");
+        _server.Files["/good/loftr_indoor.ckpt"] = File.ReadAllBytes(Paths.Data("golden/full_ds/weights.ckpt"));
+        var r = CliRunner.RunOk(_log, "weights", "download", "indoor_ds", "--dir", Cache, "--mirror", _server.Prefix + "missing", "--mirror", _server.Prefix + "good");
         string path = Path.Combine(Cache, "loftr_indoor.ckpt");
         Assert.Equal(File.ReadAllBytes(Paths.Data("golden/full_ds/weights.ckpt")), File.ReadAllBytes(path));
-        Assert.Equal(["/missing/loftr_indoor.ckpt", "/good/loftr_indoor.ckpt"], _requests);
+        Assert.Equal(["/missing/loftr_indoor.ckpt", "/good/loftr_indoor.ckpt"], _server.Requests);
         Assert.Contains("downloaded", r.Out);
         Assert.Contains("indoor_ds (inferred from the file)", r.Out);
         Assert.Contains("LoFTR-DS (dual-softmax), the architecture of the released indoor_ds / outdoor_ds", r.Out);
@@ -111,16 +72,16 @@ public sealed class WeightsCommandTests : IDisposable
 
         // Cached now: listed as such, and not fetched again.
         Assert.StartsWith("yes, ", Rows(CliRunner.RunOk(_log, "weights", "list", "--dir", Cache).Out)["indoor_ds"][5]);
-        var again = CliRunner.RunOk(_log, "weights", "download", "loftr_indoor.ckpt", "--dir", Cache, "--mirror", _prefix + "good");
+        var again = CliRunner.RunOk(_log, "weights", "download", "loftr_indoor.ckpt", "--dir", Cache, "--mirror", _server.Prefix + "good");
         Assert.Contains("already in the cache", again.Out);
-        Assert.Equal(2, _requests.Count);
+        Assert.Equal(2, _server.Requests.Count);
     }
 
     [Fact]
     public void ChecksumMismatchFailsAndLeavesNothing()
     {
-        _files["/bad/loftr_outdoor.ckpt"] = File.ReadAllBytes(Paths.Data("golden/full_ds/weights.ckpt")); // not the published file
-        var r = CliRunner.Run("weights", "download", "outdoor_ds", "--dir", Cache, "--mirror", _prefix + "bad");
+        _server.Files["/bad/loftr_outdoor.ckpt"] = File.ReadAllBytes(Paths.Data("golden/full_ds/weights.ckpt")); // not the published file
+        var r = CliRunner.Run("weights", "download", "outdoor_ds", "--dir", Cache, "--mirror", _server.Prefix + "bad");
         _log.WriteLine(r.ToString());
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith("error: Could not download loftr_outdoor.ckpt:", r.Err);
@@ -139,6 +100,6 @@ public sealed class WeightsCommandTests : IDisposable
         var unknown = CliRunner.Run("weights", "download", "outdoor_xl", "--dir", Cache);
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("Unknown pretrained checkpoint 'outdoor_xl'. Downloadable: outdoor_ds, indoor_ds, indoor_ds_new.", unknown.Err);
-        Assert.Empty(_requests);
+        Assert.Empty(_server.Requests);
     }
 }
