@@ -36,11 +36,56 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
         return functional.relu(shortcut + y).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Eval-mode forward without autograd (see <see cref="ResNetFpn"/>): batch norms folded into the convolutions,
+    /// activations and the residual add in place on the fresh convolution outputs. <paramref name="x"/> is not modified.
+    /// </summary>
+    internal Tensor ForwardFolded(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = ConvBn.Forward(conv1, bn1, x).relu_();
+        y = ConvBn.Forward(conv2, bn2, y);
+        if (downsample is null)
+            y.add_(x);
+        else
+        {
+            var parts = downsample.children().ToArray();
+            y.add_(ConvBn.Forward((Conv2d)parts[0], (BatchNorm2d)parts[1], x));
+        }
+        return y.relu_().MoveToOuterDisposeScope();
+    }
+
     internal static Conv2d Conv1x1(long inPlanes, long outPlanes, long stride = 1) =>
         Conv2d(inPlanes, outPlanes, kernel_size: 1, stride: stride, padding: 0L, bias: false);
 
     internal static Conv2d Conv3x3(long inPlanes, long outPlanes, long stride = 1) =>
         Conv2d(inPlanes, outPlanes, kernel_size: 3, stride: stride, padding: 1L, bias: false);
+}
+
+/// <summary>
+/// A convolution followed by an eval-mode batch norm, computed as one convolution: the norm's affine map
+/// y = (x - mean) / sqrt(var + eps) * gamma + beta is folded into the weight (scaled per output channel) and a bias.
+/// The folded tensors are rebuilt from the current parameters and running statistics on every call (a few MB, well
+/// under 1 % of a forward pass), so nothing can go stale when weights are loaded, trained or converted.
+/// </summary>
+internal static class ConvBn
+{
+    public static Tensor Forward(Conv2d conv, BatchNorm2d bn, Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var weight = conv.weight!;
+        var dtype = weight.dtype;
+        // The same per-channel factors as the CPU batch-norm kernel (alpha = gamma / sqrt(var + eps), beta - mean * alpha)
+        var scale = (bn.running_var! + bn.eps).rsqrt();
+        if (bn.weight is { } gamma) scale = scale * gamma;
+        var shift = -bn.running_mean! * scale;
+        if (bn.bias is { } beta) shift = shift + beta;
+        var folded = weight.to(ScalarType.Float32) * scale.view(-1, 1, 1, 1);
+        if (ResNetFpn.IsChannelsLast(weight)) folded = ResNetFpn.ToChannelsLast(folded);
+        var bias = conv.bias is { } b ? shift + b.to(ScalarType.Float32) : shift;
+        return functional.conv2d(x, folded.to(dtype), bias.to(dtype), conv.stride, conv.padding, conv.dilation, conv.groups)
+            .MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>
@@ -116,6 +161,9 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
         return result.stride().SequenceEqual(strides) ? result : nhwc.as_strided(x.shape, strides);
     }
 
+    /// <summary>Whether <paramref name="x"/> [N, C, H, W] has channels-last strides (channels stride 1).</summary>
+    internal static bool IsChannelsLast(Tensor x) => x.dim() == 4 && x.stride(1) == 1 && x.stride(3) == x.shape[1];
+
     /// <summary>Optional observer of named intermediate tensors (used by parity tests); not called when null.</summary>
     internal Action<string, Tensor>? Tap { get; set; }
 
@@ -181,9 +229,14 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Eval mode without autograd (inference_mode or no_grad) takes a faster path with the same results up to float
+    /// rounding: batch norms folded into the convolutions, activations and additions in place. Training mode, or eval
+    /// with gradients, runs the modules as they are.
+    /// </summary>
     public override (Tensor Coarse, Tensor Fine) forward(Tensor x)
     {
+        if (!training && !is_grad_enabled()) return ForwardFolded(x);
         using var scope = NewDisposeScope();
         if (ChannelsLast) x = ToChannelsLast(x);
         var x0 = functional.relu(bn1.forward(conv1.forward(x)));
@@ -211,6 +264,52 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
             fine = layer2_outconv2.forward(x2Out + Upsample2x(x3Out, x2Out));
         }
         return (coarse.MoveToOuterDisposeScope(), fine.MoveToOuterDisposeScope());
+    }
+
+    private (Tensor Coarse, Tensor Fine) ForwardFolded(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        if (ChannelsLast) x = ToChannelsLast(x);
+        var x0 = ConvBn.Forward(conv1, bn1, x).relu_();
+        var x1 = Blocks(layer1, x0);
+        var x2 = Blocks(layer2, x1);
+        var x3 = Blocks(layer3, x2);
+        Tap?.Invoke("layer3_out", x3);
+
+        Tensor coarse, fine;
+        if (!_is16x4)
+        {
+            coarse = layer3_outconv.forward(x3);
+            var x2Out = layer2_outconv.forward(x2).add_(Upsample2x(coarse, x2));
+            x2Out = OutConv2Folded(layer2_outconv2, x2Out);
+            var x1Out = layer1_outconv!.forward(x1).add_(Upsample2x(x2Out, x1));
+            fine = OutConv2Folded(layer1_outconv2!, x1Out);
+        }
+        else
+        {
+            var x4 = Blocks(layer4!, x3);
+            coarse = layer4_outconv!.forward(x4);
+            var x3Out = layer3_outconv.forward(x3).add_(Upsample2x(coarse, x3));
+            x3Out = OutConv2Folded(layer3_outconv2!, x3Out);
+            var x2Out = layer2_outconv.forward(x2).add_(Upsample2x(x3Out, x2));
+            fine = OutConv2Folded(layer2_outconv2, x2Out);
+        }
+        return (coarse.MoveToOuterDisposeScope(), fine.MoveToOuterDisposeScope());
+    }
+
+    private static Tensor Blocks(Sequential layer, Tensor x)
+    {
+        foreach (var block in layer.children()) x = ((BasicBlock)block).ForwardFolded(x);
+        return x;
+    }
+
+    /// <summary>conv3x3, BN, LeakyReLU(0.01), conv3x3 with the norm folded and the activation in place.</summary>
+    private static Tensor OutConv2Folded(Sequential outConv2, Tensor x)
+    {
+        var m = outConv2.children().ToArray();
+        var y = ConvBn.Forward((Conv2d)m[0], (BatchNorm2d)m[1], x);
+        y = functional.leaky_relu(y, 0.01, inplace: true);
+        return ((Conv2d)m[3]).forward(y);
     }
 
     /// <summary>Bilinear 2x upsampling with aligned corners, to the spatial size of <paramref name="like"/>.</summary>
