@@ -268,10 +268,12 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
 
     private (Tensor Coarse, Tensor Fine) ForwardFolded(Tensor x)
     {
+        // Intermediates are disposed as soon as they are used up: at large sizes the 1/2-resolution maps are GBs each.
         using var scope = NewDisposeScope();
         if (ChannelsLast) x = ToChannelsLast(x);
         var x0 = ConvBn.Forward(conv1, bn1, x).relu_();
         var x1 = Blocks(layer1, x0);
+        x0.Dispose();
         var x2 = Blocks(layer2, x1);
         var x3 = Blocks(layer3, x2);
         Tap?.Invoke("layer3_out", x3);
@@ -280,21 +282,34 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
         if (!_is16x4)
         {
             coarse = layer3_outconv.forward(x3);
-            var x2Out = layer2_outconv.forward(x2).add_(Upsample2x(coarse, x2));
+            x3.Dispose();
+            var x2Out = UpsampleAdd(layer2_outconv.forward(x2), coarse);
+            x2.Dispose();
             x2Out = OutConv2Folded(layer2_outconv2, x2Out);
-            var x1Out = layer1_outconv!.forward(x1).add_(Upsample2x(x2Out, x1));
-            fine = OutConv2Folded(layer1_outconv2!, x1Out);
+            var x1Out = layer1_outconv!.forward(x1);
+            x1.Dispose();
+            fine = OutConv2Folded(layer1_outconv2!, UpsampleAdd(x1Out, x2Out));
         }
         else
         {
             var x4 = Blocks(layer4!, x3);
             coarse = layer4_outconv!.forward(x4);
-            var x3Out = layer3_outconv.forward(x3).add_(Upsample2x(coarse, x3));
+            x4.Dispose();
+            var x3Out = UpsampleAdd(layer3_outconv.forward(x3), coarse);
+            x3.Dispose();
             x3Out = OutConv2Folded(layer3_outconv2!, x3Out);
-            var x2Out = layer2_outconv.forward(x2).add_(Upsample2x(x3Out, x2));
-            fine = OutConv2Folded(layer2_outconv2, x2Out);
+            var x2Out = layer2_outconv.forward(x2);
+            x2.Dispose();
+            fine = OutConv2Folded(layer2_outconv2, UpsampleAdd(x2Out, x3Out));
         }
         return (coarse.MoveToOuterDisposeScope(), fine.MoveToOuterDisposeScope());
+    }
+
+    /// <summary><paramref name="lateral"/> += bilinear 2x upsampling of <paramref name="top"/> (the upsampled copy is freed at once).</summary>
+    private static Tensor UpsampleAdd(Tensor lateral, Tensor top)
+    {
+        using var up = Upsample2x(top, lateral);
+        return lateral.add_(up);
     }
 
     private static Tensor Blocks(Sequential layer, Tensor x)
@@ -303,13 +318,19 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
         return x;
     }
 
-    /// <summary>conv3x3, BN, LeakyReLU(0.01), conv3x3 with the norm folded and the activation in place.</summary>
+    /// <summary>
+    /// conv3x3, BN, LeakyReLU(0.01), conv3x3 with the norm folded and the activation in place. Disposes
+    /// <paramref name="x"/> (an FPN sum nothing else uses) once the first convolution has read it.
+    /// </summary>
     private static Tensor OutConv2Folded(Sequential outConv2, Tensor x)
     {
         var m = outConv2.children().ToArray();
         var y = ConvBn.Forward((Conv2d)m[0], (BatchNorm2d)m[1], x);
-        y = functional.leaky_relu(y, 0.01, inplace: true);
-        return ((Conv2d)m[3]).forward(y);
+        x.Dispose();
+        y.leaky_relu_(0.01);
+        var result = ((Conv2d)m[3]).forward(y);
+        y.Dispose();
+        return result;
     }
 
     /// <summary>Bilinear 2x upsampling with aligned corners, to the spatial size of <paramref name="like"/>.</summary>

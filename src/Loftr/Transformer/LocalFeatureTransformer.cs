@@ -67,7 +67,7 @@ public sealed class LoftrEncoderLayer : nn.Module
         if (is_grad_enabled()) return mlp.forward(x);
         var layers = mlp.children().ToArray();
         var hidden = ((Linear)layers[0]).forward(x);
-        return ((Linear)layers[2]).forward(functional.relu(hidden, inplace: true));
+        return ((Linear)layers[2]).forward(hidden.relu_());
     }
 
     /// <summary>Converts the linear layers (not the layer norms) to <paramref name="dtype"/>.</summary>
