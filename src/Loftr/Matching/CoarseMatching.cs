@@ -137,9 +137,19 @@ public sealed class CoarseMatching : nn.Module
         Tensor? confWithBin = null;
         if (_config.MatchType == CoarseMatchType.DualSoftmax)
         {
-            var sim = einsum("nlc,nsc->nls", f0, f1) / _config.DualSoftmaxTemperature;
-            if (validPairs is not null) sim = sim.masked_fill(validPairs.logical_not(), -Inf);
-            conf = nn.functional.softmax(sim, 1) * nn.functional.softmax(sim, 2);
+            if (is_grad_enabled())
+            {
+                var sim = einsum("nlc,nsc->nls", f0, f1) / _config.DualSoftmaxTemperature;
+                if (validPairs is not null) sim = sim.masked_fill(validPairs.logical_not(), -Inf);
+                conf = nn.functional.softmax(sim, 1) * nn.functional.softmax(sim, 2);
+            }
+            else
+            {
+                // The same operations in place on the fresh L x S matrices (two fewer allocations and passes)
+                var sim = einsum("nlc,nsc->nls", f0, f1).div_(_config.DualSoftmaxTemperature);
+                if (validPairs is not null) sim.masked_fill_(validPairs.logical_not(), -Inf);
+                conf = nn.functional.softmax(sim, 1).mul_(nn.functional.softmax(sim, 2));
+            }
         }
         else
         {
@@ -179,27 +189,38 @@ public sealed class CoarseMatching : nn.Module
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        long n = conf.shape[0];
+        long n = conf.shape[0], l = conf.shape[1], s = conf.shape[2];
         var (h0, w0) = g.Coarse0;
         var (h1, w1) = g.Coarse1;
 
-        var mask = conf.gt(threshold).view(n, h0, w0, h1, w1);
+        // A match (i, j) needs conf > threshold, both cells inside the border, and conf equal to the maximum of its row
+        // and of its column. Only rows whose maximum passes the threshold and whose cell is inside the border can hold
+        // one, so the full mask is evaluated on those rows alone: the same matches as masking the whole L x S matrix
+        // (two reductions over it instead of about ten elementwise passes).
+        var rowMax = conf.amax([2]);
+        var colMax = conf.amax([1]);
+        var candidate = rowMax.gt(threshold);
+        Tensor? keep1 = null;
         int b = _config.BorderRemove;
         if (b > 0)
         {
-            var keep = BorderKeep(n, h0, w0, mask0, b).view(n, h0 * w0, 1)
-                .logical_and(BorderKeep(n, h1, w1, mask1, b).view(n, 1, h1 * w1));
-            mask = mask.view(n, h0 * w0, h1 * w1).logical_and(keep);
+            candidate = candidate.logical_and(BorderKeep(n, h0, w0, mask0, b).view(n, l));
+            keep1 = BorderKeep(n, h1, w1, mask1, b).view(n, s);
         }
-        mask = mask.view(n, h0 * w0, h1 * w1)
-            .logical_and(conf.eq(conf.amax([2], keepdim: true)))
-            .logical_and(conf.eq(conf.amax([1], keepdim: true)));
+        var rows = candidate.nonzero();                     // (b, i) in row-major order
+        var rowB = rows[.., 0];
+        var rowI = rows[.., 1];
+        var byRow = TensorIndex.Tensor(rowB);
+        var sub = conf.index([byRow, TensorIndex.Tensor(rowI)]);              // [K, S]
+        var mask = sub.gt(threshold)
+            .logical_and(sub.eq(rowMax.index([byRow, TensorIndex.Tensor(rowI)]).unsqueeze(1)))
+            .logical_and(sub.eq(colMax.index([byRow])));
+        if (keep1 is not null) mask = mask.logical_and(keep1.index([byRow]));
 
-        var (maskV, allJ) = mask.max(2);
-        var nz = maskV.nonzero();
-        var bIds = nz[.., 0].contiguous();
-        var iIds = nz[.., 1].contiguous();
-        var jIds = allJ.index([TensorIndex.Tensor(bIds), TensorIndex.Tensor(iIds)]);
+        var (maskV, allJ) = mask.max(1);
+        var bIds = rowB[maskV].contiguous();
+        var iIds = rowI[maskV].contiguous();
+        var jIds = allJ[maskV].contiguous();
         var mconf = conf.index([TensorIndex.Tensor(bIds), TensorIndex.Tensor(iIds), TensorIndex.Tensor(jIds)]);
 
         var matches = BuildMatches(bIds, iIds, jIds, mconf, g, scale0, scale1);

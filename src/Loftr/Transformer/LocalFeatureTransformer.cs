@@ -57,8 +57,17 @@ public sealed class LoftrEncoderLayer : nn.Module
         var value = v_proj.forward(src).view(bs, -1, _nhead, _dim);
         var message = _attention.Attend(query, key, value, xMask, sourceMask);
         message = norm1.forward(merge.forward(message.view(bs, -1, _nhead * _dim)).to(x.dtype));
-        message = norm2.forward(mlp.forward(cat([xs, message.to(linearType)], 2)).to(x.dtype));
+        message = norm2.forward(Mlp(cat([xs, message.to(linearType)], 2)).to(x.dtype));
         return (x + message).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Linear, ReLU, Linear; without autograd the ReLU works in place on the first layer's fresh output.</summary>
+    private Tensor Mlp(Tensor x)
+    {
+        if (is_grad_enabled()) return mlp.forward(x);
+        var layers = mlp.children().ToArray();
+        var hidden = ((Linear)layers[0]).forward(x);
+        return ((Linear)layers[2]).forward(hidden.relu_());
     }
 
     /// <summary>Converts the linear layers (not the layer norms) to <paramref name="dtype"/>.</summary>
