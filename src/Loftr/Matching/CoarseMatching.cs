@@ -250,9 +250,9 @@ public sealed class CoarseMatching : nn.Module
 
         Tensor Similarity(long r0, long r1)
         {
-            var sim = einsum("nlc,nsc->nls", f0[.., (int)r0..(int)r1], f1) / _config.DualSoftmaxTemperature;
+            var sim = einsum("nlc,nsc->nls", f0[.., (int)r0..(int)r1], f1).div_(_config.DualSoftmaxTemperature);
             if (valid0 is not null && valid1 is not null)
-                sim = sim.masked_fill(valid0[.., (int)r0..(int)r1].unsqueeze(2).logical_and(valid1).logical_not(), -Inf);
+                sim.masked_fill_(valid0[.., (int)r0..(int)r1].unsqueeze(2).logical_and(valid1).logical_not(), -Inf);
             return sim;
         }
 
@@ -277,20 +277,29 @@ public sealed class CoarseMatching : nn.Module
             using var chunkScope = NewDisposeScope();
             long r1 = Math.Min(l, r0 + rows);
             var sim = Similarity(r0, r1);
-            var conf = (sim - lseRow[.., (int)r0..(int)r1].unsqueeze(2)).exp() * (sim - lseCol.unsqueeze(1)).exp();
+            // conf = exp(sim - lse_row) * exp(sim - lse_col), the same operations as before, in place
+            var conf = (sim - lseRow[.., (int)r0..(int)r1].unsqueeze(2)).exp_().mul_(sim.sub_(lseCol.unsqueeze(1)).exp_());
+            sim.Dispose();
             colMax.copy_(colMax.maximum(conf.amax([1])));
-            var mask = conf.eq(conf.amax([2], keepdim: true))
-                .logical_and(conf.gt(threshold))
-                .logical_and(keep0[.., (int)r0..(int)r1].unsqueeze(2))
-                .logical_and(keep1);
-            var nz = mask.nonzero();
-            var bi = nz[.., 0];
-            var ii = nz[.., 1] + r0;
-            var jj = nz[.., 2];
+            // Candidates: entries equal to their row maximum, above the threshold, inside the border. Only rows whose
+            // maximum passes the threshold and lies inside the border can hold one, so the mask is built for those alone.
+            var rowMax = conf.amax([2]);
+            var candRows = rowMax.gt(threshold).logical_and(keep0[.., (int)r0..(int)r1]).nonzero();
+            var rowB = TensorIndex.Tensor(candRows[.., 0]);
+            var rowI = TensorIndex.Tensor(candRows[.., 1]);
+            var sub = conf.index([rowB, rowI]);                                     // [K, S]
+            var nz = sub.eq(rowMax.index([rowB, rowI]).unsqueeze(1))
+                .logical_and(sub.gt(threshold))
+                .logical_and(keep1.squeeze(1).index([rowB]))
+                .nonzero();                                                          // (k, j), row-major
+            var k = nz[.., 0];
+            var bi = candRows[.., 0].index([TensorIndex.Tensor(k)]);
+            var ii = candRows[.., 1].index([TensorIndex.Tensor(k)]) + r0;
+            var jj = nz[.., 1];
             candB.Add(bi.MoveToOuterDisposeScope());
             candI.Add(ii.MoveToOuterDisposeScope());
             candJ.Add(jj.MoveToOuterDisposeScope());
-            candConf.Add(conf.index([TensorIndex.Tensor(nz[.., 0]), TensorIndex.Tensor(nz[.., 1]), TensorIndex.Tensor(nz[.., 2])]).MoveToOuterDisposeScope());
+            candConf.Add(sub.index([TensorIndex.Tensor(k), TensorIndex.Tensor(jj)]).MoveToOuterDisposeScope());
         }
         var bAll = cat(candB, 0);
         var iAll = cat(candI, 0);
