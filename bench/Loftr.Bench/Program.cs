@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Loftr;
 using Loftr.Bench;
@@ -11,6 +12,10 @@ using static TorchSharp.torch;
 // loftr-bench: per-stage timings of the full LoFTR architecture on this machine, with its own measured peak.
 // Usage: loftr-bench [--sizes 640x480,1280x960,1920x1080] [--runs 5] [--warmup 1] [--threads N]
 //                    [--precision fp32,bf16] [--weights FILE --preset NAME --threshold T] [--out FILE.md]
+//                    [--large 3840x2160|none] [--channels-last true] [--tune-allocator true]
+// --large: sizes run once in fp32 after the table, reported as completion, time and peak RSS. With --out the file is
+// written before they start, saying they did not finish, and rewritten when they do, so a run killed for memory
+// still leaves the table.
 var opts = ArgsParser.Parse(args);
 LoftrRuntime.SetThreads(opts.Threads);
 bool tuned = opts.TuneAllocator && LoftrRuntime.TuneAllocator();
@@ -23,52 +28,96 @@ var image1 = Path.Combine(root, "tests/data/images/scene0711_00_frame-001995.jpg
 
 var report = new StringBuilder();
 void Line(string s = "") { Console.WriteLine(s); report.AppendLine(s); }
-Line($"# LoFTR benchmark ({DateTime.UtcNow:yyyy-MM-dd})");
+string loadAtStart = LoadAverage();
+Line($"# LoFTR benchmark ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
 Line();
-Line($"Machine: {Environment.ProcessorCount} cores, {CpuName()}; torch threads {opts.Threads}; weights `{Path.GetFileName(weights)}` " +
-     $"(preset {opts.Preset}, threshold {opts.Threshold}); channels-last convolutions {opts.ChannelsLast}; allocator tuned {tuned}; images: the ScanNet pair scene0711 frames 1680/1995 resized to each size; " +
-     $"median of {opts.Runs} runs after {opts.Warmup} warm-up.");
+Line($"Machine: {CpuName()}, {Environment.ProcessorCount} logical CPUs; {CpuFeatures()}; {MemoryTotal()}. " +
+     $"libtorch {TorchVersion()}, torch threads {opts.Threads}.");
+Line();
+Line($"Setup: weights `{Path.GetFileName(weights)}` (preset {opts.Preset}, threshold {opts.Threshold}; random weights give " +
+     "representative timings, the match count only sizes the fine stage); channels-last convolutions " +
+     $"{opts.ChannelsLast}; allocator tuned {tuned}; images: the ScanNet pair scene0711 frames 1680/1995 resized to each " +
+     $"size; per-stage medians of {opts.Runs} runs after {opts.Warmup} warm-up (the total is the median of the run totals). " +
+     "GFLOP counts convolutions, linear layers and matrix products (2 per multiply-add; above " +
+     "`CoarseMatching.MaxDenseElements`, from 1280x960 on, the chunked dual-softmax computes its similarity product twice, " +
+     "counted once).");
 Line();
 var peak = Peak.Measure(opts.Threads);
-Line("Machine peak measured in this run: " + string.Join("; ", peak.Select(p => $"{p.Key} {p.Value:F0} GFLOP/s")));
+Line("Machine peak measured in this run (same threads): " + string.Join("; ", peak.Select(p => $"{p.Key} {p.Value:F0} GFLOP/s")) + ".");
 Line();
-Line("| size | precision | backbone | coarse transformer | coarse matching | fine | total | matches | GFLOP | GFLOP/s | of fp32 conv peak | peak RSS |");
+Line("| size | precision | backbone | coarse transformer | coarse matching | fine | total | matches | GFLOP | GFLOP/s | of fp32 conv / GEMM peak | peak RSS |");
 Line("|---|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var (w, h) in opts.Sizes)
 {
     foreach (var precision in opts.Precisions)
     {
-        using var model = LoftrCheckpoint.LoadModel(weights, config);
-        model.SetPrecision(precision);
-        model.ChannelsLast = opts.ChannelsLast;
-        var g0 = GrayImage.FromMat(GrayImage.Read(image0), w, h);
-        var g1 = GrayImage.FromMat(GrayImage.Read(image1), w, h);
-        using var t0 = tensor(g0.Pixels).view(1, 1, h, w);
-        using var t1 = tensor(g1.Pixels).view(1, 1, h, w);
-        ResetPeakRss();
-        var runs = new List<StageTimings>();
-        long matches = 0;
-        for (int i = 0; i < opts.Warmup + opts.Runs; i++)
-        {
-            using var mode = inference_mode();
-            using var output = model.Forward(t0, t1);
-            matches = output.Confidence.shape[0];
-            if (i >= opts.Warmup) runs.Add(output.Timings);
-        }
-        double Med(Func<StageTimings, TimeSpan> f) => runs.Select(r => f(r).TotalSeconds).Order().ElementAt(runs.Count / 2);
-        double l = h / 8.0 * (w / 8.0);
-        double gmacs = (2 * Macs.Backbone(config, h, w) + Macs.Transformer(config.Coarse, l, l)
-            + Macs.CoarseMatching(l, l, config.Coarse.DModel) + Macs.Fine(config, matches)) / 1e9;
-        double total = Med(r => r.Total);
-        double gflops = 2 * gmacs / total;
-        Line($"| {w}x{h} | {precision} | {Med(r => r.Backbone):F3} s | {Med(r => r.CoarseTransformer):F3} s | {Med(r => r.CoarseMatching):F3} s | " +
-             $"{Med(r => r.Fine):F3} s | **{total:F3} s** | {matches} | {2 * gmacs:F0} | {gflops:F0} | {gflops / peak["fp32 conv3x3 channels-last"]:P0} | {PeakRssMb():F0} MB |");
+        var r = Run(w, h, precision, opts.Warmup, opts.Runs);
+        double total = r.Median(t => t.Total);
+        double gflops = r.Gflop / total;
+        Line($"| {w}x{h} | {precision} | {r.Median(t => t.Backbone):F3} s | {r.Median(t => t.CoarseTransformer):F3} s | " +
+             $"{r.Median(t => t.CoarseMatching):F3} s | {r.Median(t => t.Fine):F3} s | **{total:F3} s** | {r.Matches} | {r.Gflop:F0} | " +
+             $"{gflops:F0} | {gflops / peak["fp32 conv3x3 channels-last"]:P0} / {gflops / peak["fp32 GEMM 2048"]:P0} | {r.PeakRssMb:F0} MB |");
     }
 }
-if (opts.Out is not null)
+Line();
+var body = report.ToString();
+var largeLines = opts.Large.Select(s => $"- {s.W}x{s.H}, float32, one run without warm-up: did not finish (the process stopped; " +
+                                        "most likely out of memory).").ToList();
+void Write(string loadAtEnd)
 {
-    File.WriteAllText(opts.Out, report.ToString());
-    Console.WriteLine($"written {opts.Out}");
+    if (opts.Out is null) return;
+    var text = new StringBuilder(body);
+    if (largeLines.Count > 0) text.AppendLine("Large inputs (completion and peak memory):").AppendLine().AppendLine(string.Join("\n", largeLines)).AppendLine();
+    text.AppendLine($"Load average (1/5/15 min) at start {loadAtStart}, at end {loadAtEnd}.");
+    File.WriteAllText(opts.Out, text.ToString());
+}
+Write("(not reached)");
+for (int k = 0; k < opts.Large.Count; k++)
+{
+    var (w, h) = opts.Large[k];
+    try
+    {
+        var r = Run(w, h, Precision.Float32, 0, 1);
+        var t = r.Timings[0];
+        largeLines[k] = $"- {w}x{h}, float32, one run without warm-up: completed in {t.Total.TotalSeconds:F1} s (backbone " +
+                        $"{t.Backbone.TotalSeconds:F1} s, coarse transformer {t.CoarseTransformer.TotalSeconds:F1} s, coarse matching " +
+                        $"{t.CoarseMatching.TotalSeconds:F1} s, fine {t.Fine.TotalSeconds:F1} s), {r.Matches} matches, peak RSS {r.PeakRssMb:F0} MB.";
+    }
+    catch (Exception e) when (e is ExternalException or OutOfMemoryException or InvalidOperationException)
+    {
+        largeLines[k] = $"- {w}x{h}, float32: failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}).";
+    }
+    Console.WriteLine(largeLines[k]);
+    Write("(not reached)");
+}
+string loadAtEnd = LoadAverage();
+Console.WriteLine($"Load average (1/5/15 min) at start {loadAtStart}, at end {loadAtEnd}.");
+Write(loadAtEnd);
+if (opts.Out is not null) Console.WriteLine($"written {opts.Out}");
+
+RunResult Run(int w, int h, Precision precision, int warmup, int count)
+{
+    using var model = LoftrCheckpoint.LoadModel(weights, config);
+    model.SetPrecision(precision);
+    model.ChannelsLast = opts.ChannelsLast;
+    var g0 = GrayImage.FromMat(GrayImage.Read(image0), w, h);
+    var g1 = GrayImage.FromMat(GrayImage.Read(image1), w, h);
+    using var t0 = tensor(g0.Pixels).view(1, 1, h, w);
+    using var t1 = tensor(g1.Pixels).view(1, 1, h, w);
+    ResetPeakRss();
+    var runs = new List<StageTimings>();
+    long matches = 0;
+    for (int i = 0; i < warmup + count; i++)
+    {
+        using var mode = inference_mode();
+        using var output = model.Forward(t0, t1);
+        matches = output.Confidence.shape[0];
+        if (i >= warmup) runs.Add(output.Timings);
+    }
+    double l = h / 8.0 * (w / 8.0);
+    double gmacs = (2 * Macs.Backbone(config, h, w) + Macs.Transformer(config.Coarse, l, l)
+        + Macs.CoarseMatching(l, l, config.Coarse.DModel) + Macs.Fine(config, matches)) / 1e9;
+    return new RunResult(runs, matches, 2 * gmacs, PeakRssMb());
 }
 
 static string FindRoot()
@@ -83,15 +132,65 @@ static string CpuName()
     try
     {
         var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-        var flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) ?? "";
-        string isa = string.Join("+", new[] { "avx2", "avx512f", "avx512_bf16", "amx_bf16" }.Where(f => flags.Split(' ').Contains(f)));
-        return (line?.Split(':')[1].Trim() ?? "unknown CPU") + $" ({isa})";
+        return line?.Split(':')[1].Trim() ?? "unknown CPU";
     }
     catch (IOException) { return "unknown CPU"; }
 }
 
+// The instruction sets that decide the fp32 and bf16 speed, present or not (AMX and AVX512-BF16 make bf16 fast).
+static string CpuFeatures()
+{
+    try
+    {
+        var flags = (File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) ?? "")
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        string F(string flag, string name) => $"{name} {(flags.Contains(flag) ? "yes" : "no")}";
+        return string.Join(", ", F("avx2", "AVX2"), F("fma", "FMA"), F("avx512f", "AVX-512F"), F("avx512_vnni", "AVX512-VNNI"),
+            F("avx512_bf16", "AVX512-BF16"), F("amx_bf16", "AMX-BF16"), F("amx_tile", "AMX tiles"), F("hypervisor", "virtual machine"));
+    }
+    catch (IOException) { return "CPU flags unknown"; }
+}
+
+static string MemoryTotal()
+{
+    try
+    {
+        var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+        return line is null ? "memory unknown"
+            : $"{double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / (1024 * 1024):F0} GB RAM";
+    }
+    catch (IOException) { return "memory unknown"; }
+}
+
+static string LoadAverage()
+{
+    try { return string.Join("/", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+    catch (IOException) { return "unknown"; }
+}
+
+// TorchSharp's version and the libtorch package it was built against (from the deps file next to the program).
+static string TorchVersion()
+{
+    string sharp = typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?";
+    string libtorch = "?";
+    try
+    {
+        foreach (var deps in Directory.EnumerateFiles(AppContext.BaseDirectory, "*.deps.json"))
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(deps), "\"libtorch-cpu-[a-z0-9-]+/([0-9.]+)\"");
+            if (m.Success) libtorch = m.Groups[1].Value;
+        }
+    }
+    catch (IOException) { }
+    return $"{libtorch} (TorchSharp {sharp})";
+}
+
+// Peak RSS per row: return the freed heap to the kernel first (the tuned allocator keeps it), then reset VmHWM.
 static void ResetPeakRss()
 {
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    LoftrRuntime.ReleaseFreeMemory();
     try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
 }
 
@@ -101,21 +200,27 @@ static double PeakRssMb()
     return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
 }
 
+internal sealed record RunResult(List<StageTimings> Timings, long Matches, double Gflop, double PeakRssMb)
+{
+    public double Median(Func<StageTimings, TimeSpan> f) => Timings.Select(r => f(r).TotalSeconds).Order().ElementAt(Timings.Count / 2);
+}
+
 internal sealed record BenchOptions(List<(int W, int H)> Sizes, int Runs, int Warmup, int Threads, List<Precision> Precisions,
-    string? Weights, string Preset, double Threshold, string? Out, bool ChannelsLast = true, bool TuneAllocator = true);
+    string? Weights, string Preset, double Threshold, string? Out, List<(int W, int H)> Large, bool ChannelsLast = true, bool TuneAllocator = true);
 
 internal static class ArgsParser
 {
     public static BenchOptions Parse(string[] args)
     {
         var o = new BenchOptions([(640, 480), (1280, 960), (1920, 1080)], 5, 1, Environment.ProcessorCount,
-            [Precision.Float32, Precision.BFloat16], null, "indoor_ds", 0.017, null);
+            [Precision.Float32, Precision.BFloat16], null, "indoor_ds", 0.017, null, [(3840, 2160)]);
         for (int i = 0; i < args.Length; i++)
         {
             string v = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
             o = args[i] switch
             {
-                "--sizes" => o with { Sizes = v.Split(',').Select(s => s.Split('x')).Select(p => (int.Parse(p[0], CultureInfo.InvariantCulture), int.Parse(p[1], CultureInfo.InvariantCulture))).ToList() },
+                "--sizes" => o with { Sizes = Sizes(v) },
+                "--large" => o with { Large = v == "none" ? [] : Sizes(v) },
                 "--runs" => o with { Runs = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--warmup" => o with { Warmup = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--threads" => o with { Threads = int.Parse(v, CultureInfo.InvariantCulture) },
@@ -132,6 +237,9 @@ internal static class ArgsParser
         }
         return o;
     }
+
+    private static List<(int W, int H)> Sizes(string v) =>
+        v.Split(',').Select(s => s.Split('x')).Select(p => (int.Parse(p[0], CultureInfo.InvariantCulture), int.Parse(p[1], CultureInfo.InvariantCulture))).ToList();
 }
 
 internal static class Peak

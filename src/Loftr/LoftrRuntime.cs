@@ -34,6 +34,27 @@ public static partial class LoftrRuntime
         }
     }
 
+    /// <summary>
+    /// Returns the freed heap memory to the kernel (glibc's <c>malloc_trim</c>), e.g. after matching very large images
+    /// with the allocator tuned (<see cref="TuneAllocator"/> keeps freed memory for reuse). Returns false where it is not
+    /// available or released nothing.
+    /// </summary>
+    public static bool ReleaseFreeMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            return malloc_trim(0) == 1;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int mallopt(int param, int value);
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int malloc_trim(nuint pad);
 }

@@ -43,8 +43,9 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
     internal Tensor ForwardFolded(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = ConvBn.Forward(conv1, bn1, x).relu_();
-        y = ConvBn.Forward(conv2, bn2, y);
+        var hidden = ConvBn.Forward(conv1, bn1, x).relu_();
+        var y = ConvBn.Forward(conv2, bn2, hidden);
+        hidden.Dispose();
         if (downsample is null)
             y.add_(x);
         else
@@ -272,8 +273,7 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
         using var scope = NewDisposeScope();
         if (ChannelsLast) x = ToChannelsLast(x);
         var x0 = ConvBn.Forward(conv1, bn1, x).relu_();
-        var x1 = Blocks(layer1, x0);
-        x0.Dispose();
+        var x1 = Blocks(layer1, x0, disposeInput: true);
         var x2 = Blocks(layer2, x1);
         var x3 = Blocks(layer3, x2);
         Tap?.Invoke("layer3_out", x3);
@@ -312,9 +312,18 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
         return lateral.add_(up);
     }
 
-    private static Tensor Blocks(Sequential layer, Tensor x)
+    /// <summary>Runs the blocks of a layer; each block's input is disposed once used, except the layer's own input
+    /// unless <paramref name="disposeInput"/>.</summary>
+    private static Tensor Blocks(Sequential layer, Tensor x, bool disposeInput = false)
     {
-        foreach (var block in layer.children()) x = ((BasicBlock)block).ForwardFolded(x);
+        bool owned = disposeInput;
+        foreach (var block in layer.children())
+        {
+            var y = ((BasicBlock)block).ForwardFolded(x);
+            if (owned) x.Dispose();
+            x = y;
+            owned = true;
+        }
         return x;
     }
 

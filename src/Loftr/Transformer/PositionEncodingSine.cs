@@ -57,7 +57,8 @@ public sealed class PositionEncodingSine : nn.Module<Tensor, Tensor>
             var grown = Build(_dModel, Math.Max(h, pe.shape[2]), Math.Max(w, pe.shape[3]), _tempBugFix).to(pe.device);
             var old = pe;
             pe = grown;
-            register_buffer(nameof(pe), pe, persistent: false);
+            // Replaces the registered buffer (register_buffer throws for a name that is already registered)
+            ConditionallyRegisterBuffer(nameof(pe), pe, persistent: false);
             old.Dispose();
         }
         using var slice = pe[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(0, h), TensorIndex.Slice(0, w)];
