@@ -138,6 +138,21 @@ public sealed class TrainCommandTests(ITestOutputHelper log) : IDisposable
         Fails(2, "give the training data: --images DIR", "train", "--out", output);
         Fails(2, "give either --images or --dataset, not both", "train", "--images", Photos, "--dataset", "scannet", "--out", output);
         Fails(2, "--dataset scannet needs --data-root DIR", "train", "--dataset", "scannet", "--out", output);
+        string root = _dir.File("megadepth");
+        Directory.CreateDirectory(root);
+        Fails(2, "--dataset megadepth needs --index NPZ|DIR|LIST", "train", "--dataset", "megadepth", "--data-root", root, "--out", output);
+        Fails(2, "--index not found: /no/scene.npz", "train", "--dataset", "megadepth", "--data-root", root, "--index", "/no/scene.npz", "--out", output);
+        Fails(2, "--data-root folder not found: /no/megadepth", "train", "--dataset", "megadepth", "--data-root", "/no/megadepth", "--index", root, "--out", output);
+        Fails(2, "--long-side must be a positive multiple of 8, got 100", "train", "--dataset", "megadepth", "--data-root", root, "--index", root,
+            "--long-side", "100", "--out", output);
+        Fails(2, "--long-side and --samples-per-scene apply to --dataset megadepth only", "train", "--images", Photos, "--long-side", "640", "--out", output);
+        string notNpz = _dir.File("scene.npz");
+        File.WriteAllText(notNpz, "not a zip");
+        var corrupt = CliRunner.Run("train", "--dataset", "megadepth", "--data-root", root, "--index", notNpz, "--out", output);
+        log.WriteLine(corrupt.ToString());
+        Assert.NotEqual(0, corrupt.ExitCode);
+        Assert.Contains("scene.npz", corrupt.Err);
+        Assert.DoesNotContain("   at ", corrupt.Err);
         Fails(2, "--recipe file not found: /no/recipe.json", "train", "--recipe", "/no/recipe.json", "--images", Photos, "--out", output);
         Fails(2, "--init checkpoint not found: /no/w.ckpt", "train", "--images", Photos, "--init", "/no/w.ckpt", "--out", output);
 
@@ -169,7 +184,7 @@ public sealed class TrainCommandTests(ITestOutputHelper log) : IDisposable
     {
         var r = CliRunner.RunOk(log, "train", "--help");
         foreach (var o in new[] { "--recipe", "--split", "--images", "--dataset", "--data-root", "--index", "--val-index", "--intrinsics", "--preset",
-                     "--config", "--init", "--threshold", "--out", "--steps", "--resume", "--size", "--batch", "--lr", "--warmup", "--milestones",
+                     "--long-side", "--samples-per-scene", "--config", "--init", "--threshold", "--out", "--steps", "--resume", "--size", "--batch", "--lr", "--warmup", "--milestones",
                      "--gamma", "--interval", "--weight-decay", "--clip", "--precision", "--threads", "--seed", "--val-every", "--val-count",
                      "--ckpt-every", "--keep", "--stop-after", "--dense", "--fine-loss", "--coarse-loss", "--depth-consistency", "make-split",
                      "Exit codes:" })

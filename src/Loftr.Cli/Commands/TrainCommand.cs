@@ -36,11 +36,13 @@ public static class TrainCommand
         var recipe = new Option<string?>("--recipe") { Description = "Training recipe (JSON, see recipes/default/recipe.json); the options below override it.", HelpName = "FILE" };
         var split = new Option<string?>("--split") { Description = "Fixed held-out split for --images (JSON: validation and test file names); replaces the recipe's.", HelpName = "FILE" };
         var images = new Option<string?>("--images") { Description = "Folder of photos: homography self-supervision (random views of each photo with photometric changes).", HelpName = "DIR" };
-        var dataset = new Option<string?>("--dataset") { Description = "Depth + pose data instead of --images: scannet (needs --data-root, --index, --intrinsics). megadepth is not supported yet.", HelpName = "NAME" };
+        var dataset = new Option<string?>("--dataset") { Description = "Depth + pose data instead of --images: scannet (needs --data-root, --index, --intrinsics) or megadepth (needs --data-root, --index; depth maps in HDF5).", HelpName = "NAME" };
         OptionValues.OneOf(dataset, "scannet", "megadepth");
-        var dataRoot = new Option<string?>("--data-root") { Description = "ScanNet root (sceneXXXX_XX/color, depth, pose).", HelpName = "DIR" };
-        var index = new Option<string?>("--index") { Description = "ScanNet scene index (LoFTR's npz: name [P, 4], optional score).", HelpName = "NPZ" };
-        var valIndex = new Option<string?>("--val-index") { Description = "ScanNet validation index (default: pairs held out of --index).", HelpName = "NPZ" };
+        var dataRoot = new Option<string?>("--data-root") { Description = "ScanNet root (sceneXXXX_XX/color, depth, pose), or the MegaDepth root the scene-info paths are relative to.", HelpName = "DIR" };
+        var index = new Option<string?>("--index") { Description = "ScanNet scene index (LoFTR's npz: name [P, 4], optional score), or MegaDepth scene info (an npz, a folder of them or a list file of npz names).", HelpName = "NPZ" };
+        var valIndex = new Option<string?>("--val-index") { Description = "Validation index / scene info in the same form (default: pairs held out of --index).", HelpName = "NPZ" };
+        var longSide = new Option<int?>("--long-side") { Description = "MegaDepth: long side of the resized images, then padded to a square (default 640; the reference's outdoor models use 840).", HelpName = "N" };
+        var samplesPerScene = new Option<int?>("--samples-per-scene") { Description = "MegaDepth: pairs drawn from each scene per epoch, as the reference (default 200; 0: every pair once).", HelpName = "N" };
         var intrinsics = new Option<string?>("--intrinsics") { Description = "ScanNet intrinsics (npz: scene -> K).", HelpName = "NPZ" };
 
         // Model.
@@ -82,9 +84,9 @@ public static class TrainCommand
 
         var command = new DetailedCommand("train",
             "Train or fine-tune LoFTR: homography self-supervision from a folder of photos (--images), or depth + pose data (--dataset " +
-            "scannet). Writes logs, loss curves and checkpoints to --out; Ctrl-C stops after the current step with a checkpoint, " +
+            "scannet|megadepth). Writes logs, loss curves and checkpoints to --out; Ctrl-C stops after the current step with a checkpoint, " +
             "--resume continues.", Details);
-        foreach (var o in new Option[] { recipe, split, images, dataset, dataRoot, index, valIndex, intrinsics, preset, config, init, threshold,
+        foreach (var o in new Option[] { recipe, split, images, dataset, dataRoot, index, valIndex, intrinsics, longSide, samplesPerScene, preset, config, init, threshold,
                      output, steps, resume, size, batch, lr, warmup, milestones, gamma, interval, weightDecay, clip, precision, threads, seed,
                      valEvery, valCount, ckptEvery, keep, stopAfter, dense, fineLoss, coarseLoss, depthConsistency })
             command.Options.Add(o);
@@ -101,6 +103,8 @@ public static class TrainCommand
             a.Index = p.GetValue(index);
             a.ValIndex = p.GetValue(valIndex);
             a.Intrinsics = p.GetValue(intrinsics);
+            a.LongSide = p.GetValue(longSide);
+            a.SamplesPerScene = p.GetValue(samplesPerScene);
             if (p.GetValue(preset) is { } pr)
             {
                 a.Preset = pr.ToLowerInvariant();

@@ -17,6 +17,8 @@ internal sealed class TrainArguments
     public string? Index { get; set; }
     public string? ValIndex { get; set; }
     public string? Intrinsics { get; set; }
+    public int? LongSide { get; set; }
+    public int? SamplesPerScene { get; set; }
     public string Preset { get; set; } = "small";
     /// <summary>A preset came from the recipe or the command line (so it wins over the configuration of --init).</summary>
     public bool PresetGiven { get; set; }
@@ -92,7 +94,7 @@ internal sealed class TrainArguments
     public void Validate()
     {
         if ((Images is null) == (Dataset is null))
-            throw CliException.Usage(Images is null ? "give the training data: --images DIR (a folder of photos) or --dataset scannet."
+            throw CliException.Usage(Images is null ? "give the training data: --images DIR (a folder of photos) or --dataset scannet|megadepth."
                 : "give either --images or --dataset, not both.");
         if (Images is not null && !Directory.Exists(Images)) throw CliException.Usage($"--images folder not found: {Images}");
         if (SplitFile is not null && Images is null)
@@ -107,7 +109,18 @@ internal sealed class TrainArguments
                 if (value is null) throw CliException.Usage($"--dataset scannet needs {option}.");
         }
         if (Dataset == "megadepth")
-            throw CliException.Usage("--dataset megadepth is not supported yet (its depth maps are HDF5); convert them or use --images.");
+        {
+            foreach (var (value, option) in new[] { (DataRoot, "--data-root DIR"), (Index, "--index NPZ|DIR|LIST") })
+                if (value is null) throw CliException.Usage($"--dataset megadepth needs {option}.");
+            if (Intrinsics is not null) throw CliException.Usage("--intrinsics applies to --dataset scannet; MegaDepth scene infos carry their own.");
+        }
+        if (Dataset != "megadepth" && (LongSide is not null || SamplesPerScene is not null))
+            throw CliException.Usage("--long-side and --samples-per-scene apply to --dataset megadepth only.");
+        if (LongSide is int ls && (ls <= 0 || ls % 8 != 0)) throw CliException.Usage($"--long-side must be a positive multiple of 8, got {ls}.");
+        if (SamplesPerScene is < 0) throw CliException.Usage($"--samples-per-scene must be 0 or more, got {SamplesPerScene}.");
+        if (DataRoot is not null && !Directory.Exists(DataRoot)) throw CliException.Usage($"--data-root folder not found: {DataRoot}");
+        foreach (var (value, option) in new[] { (Index, "--index"), (ValIndex, "--val-index"), (Intrinsics, "--intrinsics") })
+            if (value is not null && !File.Exists(value) && !Directory.Exists(value)) throw CliException.Usage($"{option} not found: {value}");
         if (Out is not null && File.Exists(Out)) throw CliException.Usage($"--out {Out} is a file; give a folder.");
     }
 
@@ -153,6 +166,8 @@ internal sealed class TrainArguments
                     "'loftr train make-split --images DIR --out split.json' and pass it with --split.");
             }
         }
+        if (Dataset == "megadepth")
+            return MegaDepthDataset.Open(DataRoot!, Index!, ValIndex, LongSide ?? 640, Seed, ValCount, samplesPerScene: SamplesPerScene ?? 200);
         return ScanNetDataset.Open(DataRoot!, Index!, Intrinsics!, ValIndex, Seed, ValCount);
     }
 

@@ -18,28 +18,52 @@ public static class MegaDepthReader
     /// <exception cref="InvalidDataException">A missing array, a malformed pair or an index without image / K / pose.</exception>
     public static IReadOnlyList<PoseEvalPair> ReadScene(string sceneInfoNpz, string dataRoot, double minOverlapScore = 0.0)
     {
-        ArgumentNullException.ThrowIfNull(sceneInfoNpz);
         ArgumentNullException.ThrowIfNull(dataRoot);
+        return ReadPairInfos(sceneInfoNpz, minOverlapScore, requireDepth: false)
+            .Select(p => new PoseEvalPair($"{p.Image0} {p.Image1}", Path.Combine(dataRoot, p.Image0), Path.Combine(dataRoot, p.Image1),
+                p.K0, p.K1, p.T0to1))
+            .ToList();
+    }
+
+    /// <summary>
+    /// The pairs of one scene-info file with overlap score strictly above <paramref name="minOverlapScore"/>, with paths
+    /// relative to the data root as stored, K of the stored images and T_0to1 = T1 inv(T0).
+    /// </summary>
+    /// <param name="sceneInfoNpz">The scene-info <c>.npz</c>.</param>
+    /// <param name="minOverlapScore">Overlap filter.</param>
+    /// <param name="requireDepth">Also read <c>depth_paths</c> (training); a pair whose depth path is None is an error.</param>
+    /// <exception cref="InvalidDataException">A missing array, a malformed pair or an index without image / depth / K / pose.</exception>
+    internal static IReadOnlyList<MegaDepthPairInfo> ReadPairInfos(string sceneInfoNpz, double minOverlapScore, bool requireDepth)
+    {
+        ArgumentNullException.ThrowIfNull(sceneInfoNpz);
         if (!File.Exists(sceneInfoNpz)) throw new FileNotFoundException($"MegaDepth scene info not found: {sceneInfoNpz}", sceneInfoNpz);
         var arrays = Npz.Load(sceneInfoNpz, allowObjectArrays: true);
         var paths = ScanNetReader.Require(arrays, "image_paths", sceneInfoNpz);
         var intrinsics = ScanNetReader.Require(arrays, "intrinsics", sceneInfoNpz);
         var poses = ScanNetReader.Require(arrays, "poses", sceneInfoNpz);
         var pairInfos = ScanNetReader.Require(arrays, "pair_infos", sceneInfoNpz);
+        object?[]? depthPaths = null;
+        if (requireDepth)
+        {
+            var d = ScanNetReader.Require(arrays, "depth_paths", sceneInfoNpz);
+            depthPaths = d.Kind == 'O' ? d.AsObjects() : d.AsStrings();
+        }
 
         var imagePaths = paths.Kind == 'O' ? paths.AsObjects() : paths.AsStrings();
-        var result = new List<PoseEvalPair>();
+        var result = new List<MegaDepthPairInfo>();
         foreach (var (idx0, idx1, overlap, n) in PairInfos(pairInfos, sceneInfoNpz))
         {
             if (!(overlap > minOverlapScore)) continue;
             string where = $"{sceneInfoNpz}: pair_infos[{n}]";
-            string p0 = ImagePath(imagePaths, idx0, where), p1 = ImagePath(imagePaths, idx1, where);
+            string p0 = ImagePath(imagePaths, idx0, where, "image_paths"), p1 = ImagePath(imagePaths, idx1, where, "image_paths");
+            string? d0 = depthPaths is null ? null : ImagePath(depthPaths, idx0, where, "depth_paths");
+            string? d1 = depthPaths is null ? null : ImagePath(depthPaths, idx1, where, "depth_paths");
             var k0 = PerImageMatrix(intrinsics, idx0, 3, 3, "intrinsics", where);
             var k1 = PerImageMatrix(intrinsics, idx1, 3, 3, "intrinsics", where);
             var t0 = PerImageMatrix(poses, idx0, 4, 4, "poses", where);
             var t1 = PerImageMatrix(poses, idx1, 4, 4, "poses", where);
             var t0to1 = MatrixMath.Multiply(t1, Inverse4x4(t0, where));
-            result.Add(new PoseEvalPair($"{p0} {p1}", Path.Combine(dataRoot, p0), Path.Combine(dataRoot, p1), k0, k1, t0to1));
+            result.Add(new MegaDepthPairInfo(p0, p1, d0, d1, k0, k1, t0to1, overlap));
         }
         return result;
     }
@@ -136,10 +160,10 @@ public static class MegaDepthReader
         _ => null,
     };
 
-    private static string ImagePath(object?[] paths, int idx, string where)
+    private static string ImagePath(object?[] paths, int idx, string where, string name)
     {
-        if (idx < 0 || idx >= paths.Length) throw new InvalidDataException($"{where}: image index {idx} is outside image_paths (length {paths.Length}).");
-        return paths[idx] as string is { Length: > 0 } s ? s : throw new InvalidDataException($"{where}: image_paths[{idx}] is empty.");
+        if (idx < 0 || idx >= paths.Length) throw new InvalidDataException($"{where}: image index {idx} is outside {name} (length {paths.Length}).");
+        return paths[idx] as string is { Length: > 0 } s ? s : throw new InvalidDataException($"{where}: {name}[{idx}] is empty.");
     }
 
     private static double[,] PerImageMatrix(NpyArray array, int idx, int rows, int cols, string name, string where)
@@ -167,3 +191,15 @@ public static class MegaDepthReader
         return MatrixMath.ToArray(inv);
     }
 }
+
+/// <summary>One pair of a MegaDepth scene-info file (paths relative to the data root, as stored).</summary>
+/// <param name="Image0">Image path of image 0.</param>
+/// <param name="Image1">Image path of image 1.</param>
+/// <param name="Depth0">Depth (HDF5) path of image 0, when read.</param>
+/// <param name="Depth1">Depth path of image 1, when read.</param>
+/// <param name="K0">3x3 intrinsics of the stored image 0.</param>
+/// <param name="K1">3x3 intrinsics of the stored image 1.</param>
+/// <param name="T0to1">4x4 relative pose T1 inv(T0).</param>
+/// <param name="Overlap">The pair's overlap score.</param>
+internal sealed record MegaDepthPairInfo(string Image0, string Image1, string? Depth0, string? Depth1, double[,] K0, double[,] K1,
+    double[,] T0to1, double Overlap);

@@ -48,10 +48,10 @@ public class MegaDepthReaderTests(ITestOutputHelper output)
         return r;
     }
 
-    private static byte[] Doubles(double[,] m) => m.Cast<double>().SelectMany(BitConverter.GetBytes).ToArray();
+    internal static byte[] Doubles(double[,] m) => m.Cast<double>().SelectMany(BitConverter.GetBytes).ToArray();
 
     /// <summary>A pickled numeric numpy array (numpy 1.x spelling, as the released files).</summary>
-    private static PickleBuilder NdArray(PickleBuilder p, string descr, long[] shape, byte[] data)
+    internal static PickleBuilder NdArray(PickleBuilder p, string descr, long[] shape, byte[] data)
     {
         p.Global("numpy.core.multiarray", "_reconstruct").Global("numpy", "ndarray").Int(0).Tuple1()
             .CodecsBytes("b"u8.ToArray()).Tuple3().Reduce();
@@ -61,7 +61,7 @@ public class MegaDepthReaderTests(ITestOutputHelper output)
     }
 
     /// <summary>An .npy of an object array (pickled ndarray of dtype O).</summary>
-    private static byte[] ObjectNpy(int count, Action<PickleBuilder> items)
+    internal static byte[] ObjectNpy(int count, Action<PickleBuilder> items)
     {
         var p = new PickleBuilder().Proto(2);
         p.Global("numpy.core.multiarray", "_reconstruct").Global("numpy", "ndarray").Int(0).Tuple1()
