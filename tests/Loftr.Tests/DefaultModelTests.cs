@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Loftr.Evaluation;
+using Loftr.Imaging;
 using Loftr.Tests.Infrastructure;
 using Loftr.Training;
 using OpenCvSharp;
@@ -55,5 +56,29 @@ public sealed class DefaultModelTests(ITestOutputHelper output)
         // Measured when the model was committed: 846 matches, 425 inliers (MAGSAC, 3 px). SIFT: 686 / 453, 5.06 px.
         Assert.True(h.InlierCount >= 300, $"{h.InlierCount} inliers");
         Assert.True(corner < 5.0, $"mean corner error {corner:F2} px");
+    }
+
+    /// <summary>
+    /// An input wider than 2048 px has more than 256 coarse columns, beyond the position-encoding table built at start
+    /// (it grows on demand; growing used to throw "Tensor pe is already registered"). A 2400x96 strip of the graffiti
+    /// photo (tiled) is matched against itself shifted 24 px to the left: matches exist right of x = 2048 and carry
+    /// the shift.
+    /// </summary>
+    [Fact]
+    public void MatchesAcrossInputsWiderThanThePositionEncodingTable()
+    {
+        using var graf = GrayImage.Read(TestData.Path("eval/homography/graf1.png"));
+        using var strip = new Mat();
+        Cv2.HConcat([graf, graf, graf, graf], strip);                      // 3200x640
+        using var band = new Mat(strip, new Rect(0, 200, 2424, 96));
+        using var left = new Mat(band, new Rect(24, 0, 2400, 96));
+        using var right = new Mat(band, new Rect(0, 0, 2400, 96));
+        using var matcher = LoftrMatcher.LoadDefault();
+        var m = matcher.Match(left.Clone(), right.Clone(), new MatchOptions { MaxSize = 2400 });
+        var far = Enumerable.Range(0, m.Count).Where(k => m.Keypoints0[k].X > 2048).ToList();
+        int correct = far.Count(k => Math.Abs(m.Keypoints1[k].X - m.Keypoints0[k].X - 24) < 2 && Math.Abs(m.Keypoints1[k].Y - m.Keypoints0[k].Y) < 2);
+        output.WriteLine($"{m.Count} matches, {far.Count} right of x = 2048, {correct} of them within 2 px of the 24 px shift");
+        Assert.True(far.Count >= 10, $"{far.Count} matches right of x = 2048");
+        Assert.True(correct >= 0.8 * far.Count, $"{correct} of {far.Count} carry the shift");
     }
 }
