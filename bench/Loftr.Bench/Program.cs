@@ -12,13 +12,19 @@ using static TorchSharp.torch;
 // loftr-bench: per-stage timings of the full LoFTR architecture on this machine, with its own measured peak.
 // Usage: loftr-bench [--sizes 640x480,1280x960,1920x1080] [--runs 5] [--warmup 1] [--threads N]
 //                    [--precision fp32,bf16] [--weights FILE --preset NAME --threshold T] [--out FILE.md]
-//                    [--large 3840x2160|none] [--channels-last true] [--tune-allocator true]
+//                    [--large 3840x2160|none] [--channels-last true] [--allocator bounded|tuned|default]
 // --large: sizes run once in fp32 after the table, reported as completion, time and peak RSS. With --out the file is
 // written before they start, saying they did not finish, and rewritten when they do, so a run killed for memory
 // still leaves the table.
 var opts = ArgsParser.Parse(args);
 LoftrRuntime.SetThreads(opts.Threads);
-bool tuned = opts.TuneAllocator && LoftrRuntime.TuneAllocator();
+string allocator = opts.Allocator switch
+{
+    "bounded" => LoftrRuntime.BoundAllocator() ? "bounded (LoftrRuntime.BoundAllocator, as the loftr tool)" : "glibc default (bounding unavailable)",
+    "tuned" => LoftrRuntime.TuneAllocator() ? "tuned (LoftrRuntime.TuneAllocator: no mmap, no trim)" : "glibc default (tuning unavailable)",
+    "default" => "glibc default",
+    _ => throw new ArgumentException($"--allocator must be bounded, tuned or default, got '{opts.Allocator}'."),
+};
 string root = FindRoot();
 string weights = opts.Weights ?? Path.Combine(root, "tests/data/golden/full_ds/weights.ckpt");
 var config = LoftrConfig.FromPresetName(opts.Preset);
@@ -36,7 +42,7 @@ Line($"Machine: {CpuName()}, {Environment.ProcessorCount} logical CPUs; {CpuFeat
 Line();
 Line($"Setup: weights `{Path.GetFileName(weights)}` (preset {opts.Preset}, threshold {opts.Threshold}; random weights give " +
      "representative timings, the match count only sizes the fine stage); channels-last convolutions " +
-     $"{opts.ChannelsLast}; allocator tuned {tuned}; images: the ScanNet pair scene0711 frames 1680/1995 resized to each " +
+     $"{opts.ChannelsLast}; allocator {allocator}; images: the ScanNet pair scene0711 frames 1680/1995 resized to each " +
      $"size; per-stage medians of {opts.Runs} runs after {opts.Warmup} warm-up (the total is the median of the run totals). " +
      "GFLOP counts convolutions, linear layers and matrix products (2 per multiply-add; above " +
      "`CoarseMatching.MaxDenseElements`, from 1280x960 on, the chunked dual-softmax computes its similarity product twice, " +
@@ -110,7 +116,10 @@ RunResult Run(int w, int h, Precision precision, int warmup, int count)
     for (int i = 0; i < warmup + count; i++)
     {
         using var mode = inference_mode();
+        using var trace = RssTrace.StartIfRequested();
+        long startTicks = System.Diagnostics.Stopwatch.GetTimestamp();
         using var output = model.Forward(t0, t1);
+        trace?.Report(startTicks, output.Timings, $"{w}x{h} {precision} run {i}");
         matches = output.Confidence.shape[0];
         if (i >= warmup) runs.Add(output.Timings);
     }
@@ -206,7 +215,7 @@ internal sealed record RunResult(List<StageTimings> Timings, long Matches, doubl
 }
 
 internal sealed record BenchOptions(List<(int W, int H)> Sizes, int Runs, int Warmup, int Threads, List<Precision> Precisions,
-    string? Weights, string Preset, double Threshold, string? Out, List<(int W, int H)> Large, bool ChannelsLast = true, bool TuneAllocator = true);
+    string? Weights, string Preset, double Threshold, string? Out, List<(int W, int H)> Large, bool ChannelsLast = true, string Allocator = "bounded");
 
 internal static class ArgsParser
 {
@@ -230,7 +239,7 @@ internal static class ArgsParser
                 "--threshold" => o with { Threshold = double.Parse(v, CultureInfo.InvariantCulture) },
                 "--out" => o with { Out = v },
                 "--channels-last" => o with { ChannelsLast = bool.Parse(v) },
-                "--tune-allocator" => o with { TuneAllocator = bool.Parse(v) },
+                "--allocator" => o with { Allocator = v },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
             i++;
@@ -272,5 +281,59 @@ internal static class Peak
             times.Add(sw.Elapsed.TotalSeconds);
         }
         return times.Order().ElementAt(2);
+    }
+}
+
+/// <summary>
+/// Diagnostics (environment variable LOFTR_BENCH_RSS_TRACE=1): samples the resident set every millisecond during one
+/// forward pass and prints the largest value seen in each stage to stderr.
+/// </summary>
+internal sealed class RssTrace : IDisposable
+{
+    private readonly List<(long Ticks, long Kb)> _samples = [];
+    private readonly Thread _thread;
+    private volatile bool _stop;
+
+    private RssTrace()
+    {
+        _thread = new Thread(() =>
+        {
+            long page = Environment.SystemPageSize / 1024;
+            while (!_stop)
+            {
+                var fields = File.ReadAllText("/proc/self/statm").Split(' ');
+                long kb = long.Parse(fields[1], CultureInfo.InvariantCulture) * page;
+                lock (_samples) _samples.Add((System.Diagnostics.Stopwatch.GetTimestamp(), kb));
+                Thread.Sleep(1);
+            }
+        }) { IsBackground = true };
+        _thread.Start();
+    }
+
+    public static RssTrace? StartIfRequested() => Environment.GetEnvironmentVariable("LOFTR_BENCH_RSS_TRACE") == "1" ? new RssTrace() : null;
+
+    public void Report(long startTicks, StageTimings t, string label)
+    {
+        _stop = true;
+        _thread.Join();
+        var bounds = new[] { t.Backbone, t.Backbone + t.CoarseTransformer, t.Backbone + t.CoarseTransformer + t.CoarseMatching, t.Total }
+            .Select(ts => startTicks + (long)(ts.TotalSeconds * System.Diagnostics.Stopwatch.Frequency)).ToArray();
+        string[] names = ["backbone", "coarse transformer", "coarse matching", "fine"];
+        var parts = new List<string>();
+        long from = startTicks;
+        for (int k = 0; k < 4; k++)
+        {
+            long to = bounds[k];
+            var inStage = _samples.Where(x => x.Ticks >= from && x.Ticks < to).Select(x => x.Kb).DefaultIfEmpty(0).Max();
+            parts.Add($"{names[k]} {inStage / 1024} MB");
+            from = to;
+        }
+        Console.Error.WriteLine($"RSS trace {label}: " + string.Join(", ", parts));
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        _thread.Join();
     }
 }

@@ -26,6 +26,7 @@ public static class Program
     /// <summary>Runs the tool on the process console; Ctrl-C cancels the running command cleanly (a second one kills).</summary>
     public static int Main(string[] args)
     {
+        LoftrRuntime.BoundAllocator(); // large freed tensors go back to the kernel: peak memory tracks live tensors
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {

@@ -12,11 +12,13 @@ public sealed class ModelParityTests(ITestOutputHelper output)
     [InlineData("full_ds", false)]
     [InlineData("small_ot", true)]
     [InlineData("full_ds", true)]
-    public void EveryIntermediateMatchesTheReference(string fixtureName, bool channelsLast)
+    [InlineData("full_ds", true, true)]
+    public void EveryIntermediateMatchesTheReference(string fixtureName, bool channelsLast, bool imageByImageBackbone = false)
     {
         using var fixture = new GoldenFixture(fixtureName);
         using var model = GoldenModel.Load(fixture);
         model.ChannelsLast = channelsLast;
+        if (imageByImageBackbone) model.MaxBatchedBackbonePixels = 0; // the large-image path: one image at a time
         var taps = new Dictionary<string, Tensor>();
         model.Tap = (name, t) => { taps[name] = t.detach().clone().DetachFromDisposeScope(); };
 
