@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 
 // loftr-bench: per-stage timings of the full LoFTR architecture on this machine, with its own measured peak.
 // Usage: loftr-bench [--sizes 640x480,1280x960,1920x1080] [--runs 5] [--warmup 1] [--threads N]
-//                    [--precision fp32,bf16] [--weights FILE --preset NAME --threshold T] [--out FILE.md]
+//                    [--precision fp32,bf16] [--bf16-sizes 640x480] [--weights FILE --preset NAME --threshold T] [--out FILE.md]
 //                    [--large 3840x2160|none] [--channels-last true] [--allocator bounded|tuned|default]
 // --large: sizes run once in fp32 after the table, reported as completion, time and peak RSS. With --out the file is
 // written before they start, saying they did not finish, and rewritten when they do, so a run killed for memory
@@ -46,7 +46,8 @@ Line($"Setup: weights `{Path.GetFileName(weights)}` (preset {opts.Preset}, thres
      $"size; per-stage medians of {opts.Runs} runs after {opts.Warmup} warm-up (the total is the median of the run totals). " +
      "GFLOP counts convolutions, linear layers and matrix products (2 per multiply-add; above " +
      "`CoarseMatching.MaxDenseElements`, from 1280x960 on, the chunked dual-softmax computes its similarity product twice, " +
-     "counted once).");
+     "counted once)." +
+     (opts.Bf16Sizes is { } bf ? $" bfloat16 rows only at {string.Join(", ", bf.Select(x => $"{x.W}x{x.H}"))} (--bf16-sizes)." : ""));
 Line();
 var peak = Peak.Measure(opts.Threads);
 Line("Machine peak measured in this run (same threads): " + string.Join("; ", peak.Select(p => $"{p.Key} {p.Value:F0} GFLOP/s")) + ".");
@@ -57,6 +58,7 @@ foreach (var (w, h) in opts.Sizes)
 {
     foreach (var precision in opts.Precisions)
     {
+        if (precision == Precision.BFloat16 && opts.Bf16Sizes is { } only && !only.Contains((w, h))) continue;
         var r = Run(w, h, precision, opts.Warmup, opts.Runs);
         double total = r.Median(t => t.Total);
         double gflops = r.Gflop / total;
@@ -215,7 +217,8 @@ internal sealed record RunResult(List<StageTimings> Timings, long Matches, doubl
 }
 
 internal sealed record BenchOptions(List<(int W, int H)> Sizes, int Runs, int Warmup, int Threads, List<Precision> Precisions,
-    string? Weights, string Preset, double Threshold, string? Out, List<(int W, int H)> Large, bool ChannelsLast = true, string Allocator = "bounded");
+    string? Weights, string Preset, double Threshold, string? Out, List<(int W, int H)> Large, bool ChannelsLast = true, string Allocator = "bounded",
+    List<(int W, int H)>? Bf16Sizes = null);
 
 internal static class ArgsParser
 {
@@ -229,6 +232,7 @@ internal static class ArgsParser
             o = args[i] switch
             {
                 "--sizes" => o with { Sizes = Sizes(v) },
+                "--bf16-sizes" => o with { Bf16Sizes = Sizes(v) },
                 "--large" => o with { Large = v == "none" ? [] : Sizes(v) },
                 "--runs" => o with { Runs = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--warmup" => o with { Warmup = int.Parse(v, CultureInfo.InvariantCulture) },
