@@ -260,6 +260,7 @@ public sealed class MegaDepthDatasetTests(ITestOutputHelper output) : IDisposabl
     [InlineData("depth_contiguous.h5")]
     [InlineData("depth_gzip_chunked.h5")]
     [InlineData("depth_float64.h5")]
+    [InlineData("depth_float16.h5")]
     public void ReadsDepthWrittenByH5py(string name)
     {
         var depth = Loftr.IO.Hdf5Depth.Read(TestData.Path("hdf5/" + name));
