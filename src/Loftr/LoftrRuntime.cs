@@ -26,38 +26,19 @@ public static partial class LoftrRuntime
     /// <c>mallopt</c> is not available (other C libraries, other operating systems).
     /// </summary>
     public static bool TuneAllocator()
-    {
-        if (!OperatingSystem.IsLinux()) return false;
-        try
-        {
-            return mallopt(MMmapMax, 0) == 1 && mallopt(MTrimThreshold, int.MaxValue) == 1;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
-    }
+        => Glibc(() => mallopt(MMmapMax, 0) == 1 && mallopt(MTrimThreshold, int.MaxValue) == 1);
 
     /// <summary>
     /// Bounds glibc's allocator for large images: blocks of <see cref="BoundedMmapThreshold"/> and more are always mapped
     /// and unmapped on their own, so a freed tensor goes back to the kernel at once. glibc's default raises this
     /// threshold to 32 MiB after the first large free, and the many freed 16-32 MiB blocks (a 1920x1080 coarse map is
     /// 32 MB) then fragment the heap: measured at 1920x1080, full model, peak RSS 4.3 GB with glibc's default and
-    /// 5.5-7.3 GB with <see cref="TuneAllocator"/>, 2.25 GB with this fixed threshold (640x480: same speed). The <c>loftr</c> tool calls this
-    /// at start. Returns false where glibc's <c>mallopt</c> is not available.
+    /// 5.5-9.3 GB with <see cref="TuneAllocator"/>, 2.25-2.6 GB with this fixed threshold. It costs speed on small
+    /// images (640x480, 2 threads: 3.78 s against 3.17 s tuned; docs/benchmarks*.md). The <c>loftr</c> tool calls this at
+    /// start. Returns false where glibc's <c>mallopt</c> is not available.
     /// </summary>
     public static bool BoundAllocator()
-    {
-        if (!OperatingSystem.IsLinux()) return false;
-        try
-        {
-            return mallopt(MMmapThreshold, BoundedMmapThreshold) == 1;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
-    }
+        => Glibc(() => mallopt(MMmapThreshold, BoundedMmapThreshold) == 1);
 
     /// <summary>
     /// Returns the freed heap memory to the kernel (glibc's <c>malloc_trim</c>), e.g. after matching very large images
@@ -65,11 +46,15 @@ public static partial class LoftrRuntime
     /// available or released nothing.
     /// </summary>
     public static bool ReleaseFreeMemory()
+        => Glibc(() => malloc_trim(0) == 1);
+
+    /// <summary>Runs a glibc call; false on other operating systems or C libraries.</summary>
+    private static bool Glibc(Func<bool> call)
     {
         if (!OperatingSystem.IsLinux()) return false;
         try
         {
-            return malloc_trim(0) == 1;
+            return call();
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {

@@ -181,27 +181,24 @@ public sealed class MegaDepthDataset : ITrainingDataset
         {
             throw new InvalidDataException($"{path}: {w}x{h} is too elongated to resize to a long side of {longSide} in multiples of 8.");
         }
-        var resized = GrayImage.FromMat(mat, size.Width, size.Height);
         int side = Math.Max(size.Width, size.Height);
-        var padded = new float[side * side];
-        for (int y = 0; y < size.Height; y++)
-            Array.Copy(resized.Pixels, y * size.Width, padded, y * side, size.Width);
+        var padded = Pad(GrayImage.FromMat(mat, size.Width, size.Height), side, path);
         int c = side / 8;
         var mask = new bool[c * c];
         // F.interpolate(mode='nearest', scale_factor=1/8) picks pixel (8i, 8j) of the full-size mask.
         for (int i = 0; i < c; i++)
             for (int j = 0; j < c; j++) mask[i * c + j] = 8 * i < size.Height && 8 * j < size.Width;
-        return (new GrayImage(padded, side, side), mask, ((double)w / size.Width, (double)h / size.Height));
+        return (padded, mask, ((double)w / size.Width, (double)h / size.Height));
     }
 
-    /// <summary>Zero-pads a depth map at the bottom right to <paramref name="side"/> squared.</summary>
-    internal static GrayImage Pad(GrayImage depth, int side, string path)
+    /// <summary>Zero-pads an image or depth map at the bottom right to <paramref name="side"/> squared.</summary>
+    internal static GrayImage Pad(GrayImage map, int side, string path)
     {
-        if (depth.Width > side || depth.Height > side)
-            throw new InvalidDataException($"{path}: the depth map is {depth.Width}x{depth.Height}, larger than the padding size {side}; raise the depth padding.");
+        if (map.Width > side || map.Height > side)
+            throw new InvalidDataException($"{path}: the map is {map.Width}x{map.Height}, larger than the padding size {side}; raise the depth padding.");
         var padded = new float[side * side];
-        for (int y = 0; y < depth.Height; y++)
-            Array.Copy(depth.Pixels, y * depth.Width, padded, y * side, depth.Width);
+        for (int y = 0; y < map.Height; y++)
+            Array.Copy(map.Pixels, y * map.Width, padded, y * side, map.Width);
         return new GrayImage(padded, side, side);
     }
 }

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Loftr.Evaluation;
 using Loftr.Tests.Evaluation;
 using Loftr.Tests.Infrastructure;
 using Loftr.Training;
@@ -38,40 +39,19 @@ public sealed class MegaDepthDatasetTests(ITestOutputHelper output) : IDisposabl
         return new double[,] { { c, 0, s, t[0] }, { 0, 1, 0, t[1] }, { -s, 0, c, t[2] }, { 0, 0, 0, 1 } };
     }
 
-    private static double[,] Mul(double[,] a, double[,] b)
-    {
-        int n = a.GetLength(0), m = b.GetLength(1), k = a.GetLength(1);
-        var r = new double[n, m];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < m; j++)
-                for (int q = 0; q < k; q++) r[i, j] += a[i, q] * b[q, j];
-        return r;
-    }
-
-    private static double[,] Inverse3(double[,] m)
-    {
-        using var mat = Mat.FromPixelData(3, 3, MatType.CV_64FC1, m.Cast<double>().ToArray());
-        using var invExpr = mat.Inv();
-        using var inv = invExpr.ToMat();
-        var r = new double[3, 3];
-        for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++) r[i, j] = inv.At<double>(i, j);
-        return r;
-    }
-
     /// <summary>The plane-induced homography from camera-0 pixels to camera-1 pixels.</summary>
     private static double[,] PlaneHomography()
     {
         var rt = new double[3, 3];
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++) rt[i, j] = T0to1[i, j] + T0to1[i, 3] * PlaneNormal[j] / PlaneDistance;
-        return Mul(Mul(K1, rt), Inverse3(K0));
+        return MatrixMath.Multiply(MatrixMath.Multiply(K1, rt), MatrixMath.Inverse3x3(K0));
     }
 
     /// <summary>Depth (z) of the plane at every pixel of a camera whose frame sees the plane as n·X = d.</summary>
     private static float[] PlaneDepth(double[,] k, double[] n, double d, int width, int height)
     {
-        var kinv = Inverse3(k);
+        var kinv = MatrixMath.Inverse3x3(k);
         var depth = new float[width * height];
         for (int v = 0; v < height; v++)
             for (int u = 0; u < width; u++)
@@ -118,7 +98,7 @@ public sealed class MegaDepthDatasetTests(ITestOutputHelper output) : IDisposabl
 
         // World = camera 0 rotated and shifted: poses are world-to-camera, T_0to1 = T1 inv(T0).
         var pose0 = RigidTransform(yawDeg: -20, t: [1.0, 0.2, -0.5]);
-        var pose1 = Mul(T0to1, pose0);
+        var pose1 = MatrixMath.Multiply(T0to1, pose0);
         string npz = Path.Combine(_root, "0042_0.3_0.5.npz");
         var entries = new Dictionary<string, byte[]>
         {
