@@ -222,7 +222,7 @@ public sealed class LoftrMatcher : IDisposable
     private static void Paste(Tensor images, Tensor? masks, int i, GrayImage image, int res)
     {
         images[i, 0, ..image.Height, ..image.Width] = tensor(image.Pixels).view(image.Height, image.Width);
-        if (masks is not null) masks[i, ..(image.Height / res), ..(image.Width / res)] = true;
+        if (masks is not null) masks[i, ..(image.Height / res), ..(image.Width / res)].fill_(Scalars.True);
     }
 
     /// <summary>Disposes the model.</summary>

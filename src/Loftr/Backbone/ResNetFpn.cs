@@ -30,10 +30,15 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = functional.relu(bn1.forward(conv1.forward(x)));
-        y = bn2.forward(conv2.forward(y));
-        var shortcut = downsample is null ? x : downsample.forward(x);
-        return functional.relu(shortcut + y).MoveToOuterDisposeScope();
+        var y = functional.relu(BatchNorms.Forward(bn1, conv1.forward(x)));
+        y = BatchNorms.Forward(bn2, conv2.forward(y));
+        Tensor shortcut = x;
+        if (downsample is not null)
+        {
+            var parts = downsample.children().ToArray();
+            shortcut = BatchNorms.Forward((BatchNorm2d)parts[1], ((Conv2d)parts[0]).forward(x));
+        }
+        return functional.relu(shortcut.add(y, Scalars.One)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -47,11 +52,11 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
         var y = ConvBn.Forward(conv2, bn2, hidden);
         hidden.Dispose();
         if (downsample is null)
-            y.add_(x);
+            y.add_(x, Scalars.One);
         else
         {
             var parts = downsample.children().ToArray();
-            y.add_(ConvBn.Forward((Conv2d)parts[0], (BatchNorm2d)parts[1], x));
+            y.add_(ConvBn.Forward((Conv2d)parts[0], (BatchNorm2d)parts[1], x), Scalars.One);
         }
         return y.relu_().MoveToOuterDisposeScope();
     }
@@ -61,6 +66,44 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
 
     internal static Conv2d Conv3x3(long inPlanes, long outPlanes, long stride = 1) =>
         Conv2d(inPlanes, outPlanes, kernel_size: 3, stride: stride, padding: 1L, bias: false);
+}
+
+/// <summary>
+/// LeakyReLU with the slope 0.01 of LoFTR's FPN blocks: <c>nn.LeakyReLU(0.01)</c> without the temporary slope Scalar its
+/// forward makes (see <see cref="Scalars"/>). No parameters or buffers, so the state dict is the same.
+/// </summary>
+internal sealed class LeakyRelu : Module<Tensor, Tensor>
+{
+    /// <summary>The negative slope.</summary>
+    internal static readonly Scalar Slope = 0.01.ToScalar();
+
+    public LeakyRelu() : base(nameof(LeakyRelu))
+    {
+    }
+
+    public override Tensor forward(Tensor x) => x.leaky_relu(Slope);
+}
+
+/// <summary>
+/// TorchSharp's <c>BatchNorm2d.forward</c> without its temporary Scalar: in training it counts the batch with
+/// <c>num_batches_tracked.add_(1)</c> (see <see cref="Scalars"/>). Same arguments to <c>batch_norm</c> otherwise.
+/// </summary>
+internal static class BatchNorms
+{
+    public static Tensor Forward(BatchNorm2d bn, Tensor x)
+    {
+        bool training = bn.training;
+        double factor = bn.momentum ?? 0.0;
+        if (training && bn.track_running_stats && bn.num_batches_tracked is { } count)
+        {
+            count.add_(Scalars.One, Scalars.One);
+            factor = bn.momentum ?? 1.0 / count.item<long>();
+        }
+        bool useRunningStats = !training || bn.track_running_stats;
+        bool batchStats = training || (bn.running_mean is null && bn.running_var is null);
+        return functional.batch_norm(x, useRunningStats ? bn.running_mean : null, useRunningStats ? bn.running_var : null,
+            bn.weight, bn.bias, batchStats, factor, bn.eps);
+    }
 }
 
 /// <summary>
@@ -77,13 +120,14 @@ internal static class ConvBn
         var weight = conv.weight!;
         var dtype = weight.dtype;
         // The same per-channel factors as the CPU batch-norm kernel (alpha = gamma / sqrt(var + eps), beta - mean * alpha)
-        var scale = (bn.running_var! + bn.eps).rsqrt();
+        using var eps = bn.eps.ToScalar();
+        var scale = bn.running_var!.add(eps, Scalars.One).rsqrt();
         if (bn.weight is { } gamma) scale = scale * gamma;
         var shift = -bn.running_mean! * scale;
-        if (bn.bias is { } beta) shift = shift + beta;
+        if (bn.bias is { } beta) shift = shift.add(beta, Scalars.One);
         var folded = weight.to(ScalarType.Float32) * scale.view(-1, 1, 1, 1);
         if (ResNetFpn.IsChannelsLast(weight)) folded = ResNetFpn.ToChannelsLast(folded);
-        var bias = conv.bias is { } b ? shift + b.to(ScalarType.Float32) : shift;
+        var bias = conv.bias is { } b ? shift.add(b.to(ScalarType.Float32), Scalars.One) : shift;
         return functional.conv2d(x, folded.to(dtype), bias.to(dtype), conv.stride, conv.padding, conv.dilation, conv.groups)
             .MoveToOuterDisposeScope();
     }
@@ -213,7 +257,7 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
     }
 
     private static Sequential OutConv2(long mid, long output) => Sequential(
-        BasicBlock.Conv3x3(mid, mid), BatchNorm2d(mid), LeakyReLU(0.01), BasicBlock.Conv3x3(mid, output));
+        BasicBlock.Conv3x3(mid, mid), BatchNorm2d(mid), new LeakyRelu(), BasicBlock.Conv3x3(mid, output));
 
     private void ResetParameters()
     {
@@ -224,8 +268,8 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
                 init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
             else if (m is BatchNorm2d bn)
             {
-                init.constant_(bn.weight, 1);
-                init.constant_(bn.bias, 0);
+                init.constant_(bn.weight, Scalars.One);
+                init.constant_(bn.bias, Scalars.Zero);
             }
         }
     }
@@ -240,7 +284,7 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
         if (!training && !is_grad_enabled()) return ForwardFolded(x);
         using var scope = NewDisposeScope();
         if (ChannelsLast) x = ToChannelsLast(x);
-        var x0 = functional.relu(bn1.forward(conv1.forward(x)));
+        var x0 = functional.relu(BatchNorms.Forward(bn1, conv1.forward(x)));
         var x1 = layer1.forward(x0);
         var x2 = layer2.forward(x1);
         var x3 = layer3.forward(x2);
@@ -251,18 +295,18 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
         {
             coarse = layer3_outconv.forward(x3);
             var x2Out = layer2_outconv.forward(x2);
-            x2Out = layer2_outconv2.forward(x2Out + Upsample2x(coarse, x2Out));
+            x2Out = OutConv2(layer2_outconv2, x2Out.add(Upsample2x(coarse, x2Out), Scalars.One));
             var x1Out = layer1_outconv!.forward(x1);
-            fine = layer1_outconv2!.forward(x1Out + Upsample2x(x2Out, x1Out));
+            fine = OutConv2(layer1_outconv2!, x1Out.add(Upsample2x(x2Out, x1Out), Scalars.One));
         }
         else
         {
             var x4 = layer4!.forward(x3);
             coarse = layer4_outconv!.forward(x4);
             var x3Out = layer3_outconv.forward(x3);
-            x3Out = layer3_outconv2!.forward(x3Out + Upsample2x(coarse, x3Out));
+            x3Out = OutConv2(layer3_outconv2!, x3Out.add(Upsample2x(coarse, x3Out), Scalars.One));
             var x2Out = layer2_outconv.forward(x2);
-            fine = layer2_outconv2.forward(x2Out + Upsample2x(x3Out, x2Out));
+            fine = OutConv2(layer2_outconv2, x2Out.add(Upsample2x(x3Out, x2Out), Scalars.One));
         }
         return (coarse.MoveToOuterDisposeScope(), fine.MoveToOuterDisposeScope());
     }
@@ -309,7 +353,7 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
     private static Tensor UpsampleAdd(Tensor lateral, Tensor top)
     {
         using var up = Upsample2x(top, lateral);
-        return lateral.add_(up);
+        return lateral.add_(up, Scalars.One);
     }
 
     /// <summary>Runs the blocks of a layer; each block's input is disposed once used, except the layer's own input
@@ -327,6 +371,14 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
         return x;
     }
 
+    /// <summary>conv3x3, BN, LeakyReLU(0.01), conv3x3: the block's modules in turn, the norm through <see cref="BatchNorms"/>.</summary>
+    private static Tensor OutConv2(Sequential outConv2, Tensor x)
+    {
+        var m = outConv2.children().ToArray();
+        var y = BatchNorms.Forward((BatchNorm2d)m[1], ((Conv2d)m[0]).forward(x));
+        return ((Conv2d)m[3]).forward(((LeakyRelu)m[2]).forward(y));
+    }
+
     /// <summary>
     /// conv3x3, BN, LeakyReLU(0.01), conv3x3 with the norm folded and the activation in place. Disposes
     /// <paramref name="x"/> (an FPN sum nothing else uses) once the first convolution has read it.
@@ -336,7 +388,7 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
         var m = outConv2.children().ToArray();
         var y = ConvBn.Forward((Conv2d)m[0], (BatchNorm2d)m[1], x);
         x.Dispose();
-        y.leaky_relu_(0.01);
+        y.leaky_relu_(LeakyRelu.Slope);
         var result = ((Conv2d)m[3]).forward(y);
         y.Dispose();
         return result;

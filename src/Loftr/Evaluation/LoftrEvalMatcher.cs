@@ -105,7 +105,7 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         var image = zeros(1, 1, side, side);
         image[0, 0, ..g.Height, ..g.Width] = tensor(g.Pixels).view(g.Height, g.Width);
         var mask = zeros(1, side / res, side / res, dtype: ScalarType.Bool);
-        mask[0, ..(g.Height / res), ..(g.Width / res)] = true;
+        mask[0, ..(g.Height / res), ..(g.Width / res)].fill_(Scalars.True);
         return (image, mask);
     }
 

@@ -78,7 +78,8 @@ public sealed class CoarseMatchingOutput : IDisposable
 /// </summary>
 public sealed class CoarseMatching : nn.Module
 {
-    private const double Inf = 1e9;
+    private static readonly Scalar MinusInf = (-1e9).ToScalar(); // the reference's -INF for masked similarities
+    private static readonly Scalar NegativeInfinity = double.NegativeInfinity.ToScalar();
 #pragma warning disable IDE1006 // the state-dict key
     private readonly Parameter? bin_score;
 #pragma warning restore IDE1006
@@ -116,8 +117,9 @@ public sealed class CoarseMatching : nn.Module
     {
         using var scope = NewDisposeScope();
         long l = feat0.shape[1], s = feat1.shape[1], c = feat0.shape[2];
-        var f0 = feat0.to(ScalarType.Float32) / Math.Sqrt(c); // matching in float32 whatever the features' precision
-        var f1 = feat1.to(ScalarType.Float32) / Math.Sqrt(c);
+        using var sqrtC = Math.Sqrt(c).ToScalar();
+        var f0 = feat0.to(ScalarType.Float32).div(sqrtC); // matching in float32 whatever the features' precision
+        var f1 = feat1.to(ScalarType.Float32).div(sqrtC);
         Tensor? validPairs = mask0 is null || mask1 is null
             ? null
             : mask0.flatten(-2).unsqueeze(2).logical_and(mask1.flatten(-2).unsqueeze(1));
@@ -137,35 +139,38 @@ public sealed class CoarseMatching : nn.Module
         Tensor? confWithBin = null;
         if (_config.MatchType == CoarseMatchType.DualSoftmax)
         {
+            using var temperature = _config.DualSoftmaxTemperature.ToScalar();
             if (is_grad_enabled())
             {
-                var sim = einsum("nlc,nsc->nls", f0, f1) / _config.DualSoftmaxTemperature;
-                if (validPairs is not null) sim = sim.masked_fill(validPairs.logical_not(), -Inf);
+                var sim = einsum("nlc,nsc->nls", f0, f1).div(temperature);
+                if (validPairs is not null) sim = sim.masked_fill(validPairs.logical_not(), MinusInf);
                 conf = nn.functional.softmax(sim, 1) * nn.functional.softmax(sim, 2);
             }
             else
             {
                 // The same operations in place on the fresh L x S matrices (two fewer allocations and passes)
-                var sim = einsum("nlc,nsc->nls", f0, f1).div_(_config.DualSoftmaxTemperature);
-                if (validPairs is not null) sim.masked_fill_(validPairs.logical_not(), -Inf);
+                var sim = einsum("nlc,nsc->nls", f0, f1).div_(temperature);
+                if (validPairs is not null) sim.masked_fill_(validPairs.logical_not(), MinusInf);
                 conf = nn.functional.softmax(sim, 1).mul_(nn.functional.softmax(sim, 2));
             }
         }
         else
         {
             var sim = einsum("nlc,nsc->nls", f0, f1);
-            if (validPairs is not null) sim = sim.masked_fill(validPairs.logical_not(), -Inf);
+            if (validPairs is not null) sim = sim.masked_fill(validPairs.logical_not(), MinusInf);
             Tap?.Invoke("sim_matrix", sim);
             var logAssign = Sinkhorn.LogOptimalTransport(sim, bin_score!, _config.SinkhornIterations);
             Tap?.Invoke("log_assign_matrix", logAssign);
             var assign = logAssign.exp();
             if (!training && _config.SinkhornPrefilter)
             {
-                var rowToBin = assign.argmax(2).eq(s)[.., ..^1]; // [N, L]: best assignment of row i is the dustbin
-                var colToBin = assign.argmax(1).eq(l)[.., ..^1]; // [N, S]
+                using var sBin = s.ToScalar();
+                using var lBin = l.ToScalar();
+                var rowToBin = assign.argmax(2).eq(sBin)[.., ..^1]; // [N, L]: best assignment of row i is the dustbin
+                var colToBin = assign.argmax(1).eq(lBin)[.., ..^1]; // [N, S]
                 var zero = rowToBin.unsqueeze(2).logical_or(colToBin.unsqueeze(1));
                 var full = nn.functional.pad(zero, [0, 1, 0, 1], value: 0);
-                assign = assign.masked_fill(full, 0);
+                assign = assign.masked_fill(full, Scalars.Zero);
             }
             conf = assign[.., ..^1, ..^1];
             if (_config.SparseSupervision) confWithBin = assign.clone();
@@ -197,9 +202,10 @@ public sealed class CoarseMatching : nn.Module
         // and of its column. Only rows whose maximum passes the threshold and whose cell is inside the border can hold
         // one, so the full mask is evaluated on those rows alone: the same matches as masking the whole L x S matrix
         // (two reductions over it instead of about ten elementwise passes).
+        using var minConf = threshold.ToScalar();
         var rowMax = conf.amax([2]);
         var colMax = conf.amax([1]);
-        var candidate = rowMax.gt(threshold);
+        var candidate = rowMax.gt(minConf);
         Tensor? keep1 = null;
         int b = _config.BorderRemove;
         if (b > 0)
@@ -212,7 +218,7 @@ public sealed class CoarseMatching : nn.Module
         var rowI = rows[.., 1];
         var byRow = TensorIndex.Tensor(rowB);
         var sub = conf.index([byRow, TensorIndex.Tensor(rowI)]);              // [K, S]
-        var mask = sub.gt(threshold)
+        var mask = sub.gt(minConf)
             .logical_and(sub.eq(rowMax.index([byRow, TensorIndex.Tensor(rowI)]).unsqueeze(1)))
             .logical_and(sub.eq(colMax.index([byRow])));
         if (keep1 is not null) mask = mask.logical_and(keep1.index([byRow]));
@@ -247,17 +253,19 @@ public sealed class CoarseMatching : nn.Module
         var keep0 = BorderKeep(n, h0, w0, mask0, b).view(n, l);
         var keep1 = BorderKeep(n, h1, w1, mask1, b).view(n, 1, s);
         Tensor? valid0 = mask0?.flatten(-2), valid1 = mask1?.flatten(-2).unsqueeze(1);
+        using var minConf = threshold.ToScalar();
 
         Tensor Similarity(long r0, long r1)
         {
-            var sim = einsum("nlc,nsc->nls", f0[.., (int)r0..(int)r1], f1).div_(_config.DualSoftmaxTemperature);
+            using var temperature = _config.DualSoftmaxTemperature.ToScalar();
+            var sim = einsum("nlc,nsc->nls", f0[.., (int)r0..(int)r1], f1).div_(temperature);
             if (valid0 is not null && valid1 is not null)
-                sim.masked_fill_(valid0[.., (int)r0..(int)r1].unsqueeze(2).logical_and(valid1).logical_not(), -Inf);
+                sim.masked_fill_(valid0[.., (int)r0..(int)r1].unsqueeze(2).logical_and(valid1).logical_not(), MinusInf);
             return sim;
         }
 
         var lseRow = empty(n, l, device: f0.device);
-        var lseCol = full(n, s, double.NegativeInfinity, device: f0.device);
+        var lseCol = full(n, s, NegativeInfinity, device: f0.device);
         for (long r0 = 0; r0 < l; r0 += rows)
         {
             using var chunkScope = NewDisposeScope();
@@ -284,17 +292,18 @@ public sealed class CoarseMatching : nn.Module
             // Candidates: entries equal to their row maximum, above the threshold, inside the border. Only rows whose
             // maximum passes the threshold and lies inside the border can hold one, so the mask is built for those alone.
             var rowMax = conf.amax([2]);
-            var candRows = rowMax.gt(threshold).logical_and(keep0[.., (int)r0..(int)r1]).nonzero();
+            var candRows = rowMax.gt(minConf).logical_and(keep0[.., (int)r0..(int)r1]).nonzero();
             var rowB = TensorIndex.Tensor(candRows[.., 0]);
             var rowI = TensorIndex.Tensor(candRows[.., 1]);
             var sub = conf.index([rowB, rowI]);                                     // [K, S]
             var nz = sub.eq(rowMax.index([rowB, rowI]).unsqueeze(1))
-                .logical_and(sub.gt(threshold))
+                .logical_and(sub.gt(minConf))
                 .logical_and(keep1.squeeze(1).index([rowB]))
                 .nonzero();                                                          // (k, j), row-major
             var k = nz[.., 0];
             var bi = candRows[.., 0].index([TensorIndex.Tensor(k)]);
-            var ii = candRows[.., 1].index([TensorIndex.Tensor(k)]) + r0;
+            using var rowOffset = r0.ToScalar();
+            var ii = candRows[.., 1].index([TensorIndex.Tensor(k)]).add(rowOffset, Scalars.One);
             var jj = nz[.., 1];
             candB.Add(bi.MoveToOuterDisposeScope());
             candI.Add(ii.MoveToOuterDisposeScope());
@@ -311,14 +320,17 @@ public sealed class CoarseMatching : nn.Module
         jAll = jAll[mutual];
         cAll = cAll[mutual];
         // One match per (b, i): the first column, as the dense path's argmax over the boolean row (ties are rare).
-        var order = (bAll * (l * s) + iAll * s + jAll).argsort();
+        using var ls = (l * s).ToScalar();
+        using var sCount = s.ToScalar();
+        using var lCount = l.ToScalar();
+        var order = bAll.mul(ls).add(iAll.mul(sCount), Scalars.One).add(jAll, Scalars.One).argsort();
         bAll = bAll[order];
         iAll = iAll[order];
         jAll = jAll[order];
         cAll = cAll[order];
         if (bAll.shape[0] > 1)
         {
-            var key = bAll * l + iAll;
+            var key = bAll.mul(lCount).add(iAll, Scalars.One);
             var first = cat([ones(1, dtype: ScalarType.Bool, device: key.device), key[1..].ne(key[..^1])]);
             bAll = bAll[first];
             iAll = iAll[first];
@@ -336,13 +348,13 @@ public sealed class CoarseMatching : nn.Module
         double scale = (double)g.Image0.H / g.Coarse0.H;
         var kp0 = Keypoints(iIds, g.Coarse0.W, scale, scale0, bIds);
         var kp1 = Keypoints(jIds, g.Coarse1.W, scale, scale1, bIds);
-        var predicted = mconf.ne(0);
+        var predicted = mconf.ne(Scalars.Zero);
         var result = new CoarseMatches
         {
             BIds = bIds,
             IIds = iIds,
             JIds = jIds,
-            GtMask = mconf.eq(0),
+            GtMask = mconf.eq(Scalars.Zero),
             MBIds = bIds[predicted],
             Keypoints0 = kp0[predicted],
             Keypoints1 = kp1[predicted],
@@ -353,9 +365,11 @@ public sealed class CoarseMatching : nn.Module
 
     private static Tensor Keypoints(Tensor ids, long width, double scale, Tensor? imageScale, Tensor bIds)
     {
-        var xy = stack([ids.remainder(width), ids.div(width, RoundingMode.floor)], 1).to(ScalarType.Float32);
-        if (imageScale is null) return xy * scale;
-        return xy * (imageScale.index([TensorIndex.Tensor(bIds)]) * scale);
+        using var w = width.ToScalar();
+        using var cell = scale.ToScalar();
+        var xy = stack([ids.remainder(w), ids.div(w, RoundingMode.floor)], 1).to(ScalarType.Float32);
+        if (imageScale is null) return xy.mul(cell);
+        return xy * imageScale.index([TensorIndex.Tensor(bIds)]).mul(cell);
     }
 
     /// <summary>[N, h, w] bool: cells at least <paramref name="b"/> away from the (valid) border.</summary>
@@ -364,7 +378,7 @@ public sealed class CoarseMatching : nn.Module
         var keep = zeros(n, h, w, dtype: ScalarType.Bool);
         if (paddingMask is null)
         {
-            if (h > 2 * b && w > 2 * b) keep[.., b..(int)(h - b), b..(int)(w - b)] = true;
+            if (h > 2 * b && w > 2 * b) keep[.., b..(int)(h - b), b..(int)(w - b)].fill_(Scalars.True);
             return keep;
         }
         var heights = paddingMask.sum(1).amax([-1]).to(ScalarType.Int64).data<long>().ToArray();
@@ -372,7 +386,7 @@ public sealed class CoarseMatching : nn.Module
         for (int i = 0; i < n; i++)
         {
             long hv = heights[i] - b, wv = widths[i] - b;
-            if (hv > b && wv > b) keep[i, b..(int)hv, b..(int)wv] = true;
+            if (hv > b && wv > b) keep[i, b..(int)hv, b..(int)wv].fill_(Scalars.True);
         }
         return keep;
     }
@@ -396,18 +410,18 @@ public static class Sinkhorn
         var bins1 = alpha.expand(b, 1, n);
         var corner = alpha.expand(b, 1, 1);
         var couplings = cat([cat([scores, bins0], -1), cat([bins1, corner], -1)], 1);
-        var norm = -(ms + ns).log();
-        var logMu = cat([norm.expand(m), ns.log().unsqueeze(0) + norm]).unsqueeze(0).expand(b, -1);
-        var logNu = cat([norm.expand(n), ms.log().unsqueeze(0) + norm]).unsqueeze(0).expand(b, -1);
+        var norm = -ms.add(ns, Scalars.One).log();
+        var logMu = cat([norm.expand(m), ns.log().unsqueeze(0).add(norm, Scalars.One)]).unsqueeze(0).expand(b, -1);
+        var logNu = cat([norm.expand(n), ms.log().unsqueeze(0).add(norm, Scalars.One)]).unsqueeze(0).expand(b, -1);
 
         var u = zeros_like(logMu);
         var v = zeros_like(logNu);
         for (int i = 0; i < iterations; i++)
         {
-            u = logMu - (couplings + v.unsqueeze(1)).logsumexp(2);
-            v = logNu - (couplings + u.unsqueeze(2)).logsumexp(1);
+            u = logMu - couplings.add(v.unsqueeze(1), Scalars.One).logsumexp(2);
+            v = logNu - couplings.add(u.unsqueeze(2), Scalars.One).logsumexp(1);
         }
-        var z = couplings + u.unsqueeze(2) + v.unsqueeze(1);
+        var z = couplings.add(u.unsqueeze(2), Scalars.One).add(v.unsqueeze(1), Scalars.One);
         return (z - norm).MoveToOuterDisposeScope();
     }
 }

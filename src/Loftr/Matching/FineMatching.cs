@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Loftr.Matching;
@@ -26,6 +27,8 @@ public sealed record FineMatchingOutput(Tensor Expectation, Tensor Keypoints0, T
 /// </summary>
 public static class FineMatching
 {
+    private static readonly Scalar MinVariance = 1e-10.ToScalar();
+
     /// <summary>Runs fine matching; <paramref name="scale1"/> [N, 2] maps input pixels to original pixels (or null).</summary>
     public static FineMatchingOutput Forward(Tensor featF0, Tensor featF1, CoarseMatches coarse, PairGeometry g, Tensor? scale1)
     {
@@ -44,7 +47,8 @@ public static class FineMatching
         }
         var centre = featF0[.., ww / 2, ..];                                    // [M, C]
         var sim = einsum("mc,mrc->mr", centre, featF1);
-        var heatmap = nn.functional.softmax(sim * (1.0 / Math.Sqrt(c)), 1);    // [M, WW]
+        using var softmaxScale = (1.0 / Math.Sqrt(c)).ToScalar();
+        var heatmap = nn.functional.softmax(sim.mul(softmaxScale), 1);          // [M, WW]
 
         var lin = linspace(-1, 1, w, dtype: ScalarType.Float32, device: featF0.device);
         var gridX = lin.unsqueeze(0).expand(w, w).reshape(-1);                  // x varies along columns
@@ -53,16 +57,18 @@ public static class FineMatching
         var ey = (heatmap * gridY).sum(-1);
         var coords = stack([ex, ey], -1);                                        // [M, 2]
         var grid = stack([gridX, gridY], -1).unsqueeze(0);                       // [1, WW, 2]
-        var variance = (grid.square() * heatmap.unsqueeze(-1)).sum(1) - coords.square();
-        var std = variance.clamp(min: 1e-10).sqrt().sum(-1);
+        var variance = (grid.pow(Scalars.Two) * heatmap.unsqueeze(-1)).sum(1) - coords.pow(Scalars.Two);
+        var std = variance.clamp(min: MinVariance).sqrt().sum(-1);
         var expectation = cat([coords, std.unsqueeze(1)], -1);
 
         long mPred = coarse.Confidence.shape[0];
-        var offset = coords * (w / 2);
+        using var halfWindow = (w / 2).ToScalar();
+        using var finePixel = scale.ToScalar();
+        var offset = coords.mul(halfWindow);
         offset = scale1 is null
-            ? offset * scale
-            : offset * (scale1.index([TensorIndex.Tensor(coarse.BIds)]) * scale);
-        var kp1 = coarse.Keypoints1 + offset[..(int)mPred];
+            ? offset.mul(finePixel)
+            : offset * scale1.index([TensorIndex.Tensor(coarse.BIds)]).mul(finePixel);
+        var kp1 = coarse.Keypoints1.add(offset[..(int)mPred], Scalars.One);
         return new FineMatchingOutput(
             expectation.MoveToOuterDisposeScope(),
             coarse.Keypoints0.clone().MoveToOuterDisposeScope(),

@@ -85,12 +85,15 @@ public sealed class FinePreprocess : nn.Module
         var padded = nn.functional.pad(fine, [r, r, r, r]);   // zero padding as F.unfold(padding=W//2)
         long hp = padded.shape[2], wp = padded.shape[3];
         var flat = padded.flatten(2).transpose(1, 2);          // [N, Hp*Wp, C]
-        var y0 = ids.div(coarseWidth, RoundingMode.floor) * stride; // window top row in padded coordinates
-        var x0 = ids.remainder(coarseWidth) * stride;
-        var k = arange(_window, dtype: ScalarType.Int64, device: fine.device);
-        var rows = (y0.unsqueeze(1) + k.unsqueeze(0)).unsqueeze(2);   // [M, W, 1]
-        var cols = (x0.unsqueeze(1) + k.unsqueeze(0)).unsqueeze(1);   // [M, 1, W]
-        var lin = (rows * wp + cols).flatten(1);                      // [M, W*W]
+        using var width = coarseWidth.ToScalar();
+        using var step = stride.ToScalar();
+        using var paddedWidth = wp.ToScalar();
+        var y0 = ids.div(width, RoundingMode.floor).mul(step); // window top row in padded coordinates
+        var x0 = ids.remainder(width).mul(step);
+        var k = Scalars.Arange(_window, ScalarType.Int64, fine.device);
+        var rows = y0.unsqueeze(1).add(k.unsqueeze(0), Scalars.One).unsqueeze(2);   // [M, W, 1]
+        var cols = x0.unsqueeze(1).add(k.unsqueeze(0), Scalars.One).unsqueeze(1);   // [M, 1, W]
+        var lin = rows.mul(paddedWidth).add(cols, Scalars.One).flatten(1);        // [M, W*W]
         _ = hp;
         var windows = flat.index([TensorIndex.Tensor(bIds.unsqueeze(1)), TensorIndex.Tensor(lin)]);
         return windows.view(-1, (long)_window * _window, c);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Loftr.Transformer;
@@ -15,7 +16,7 @@ public interface IAttention
 /// </summary>
 public sealed class LinearAttention : IAttention
 {
-    private const double Eps = 1e-6;
+    private static readonly Scalar Eps = 1e-6.ToScalar();
 
     /// <inheritdoc />
     public Tensor Attend(Tensor queries, Tensor keys, Tensor values, Tensor? queryMask, Tensor? keyValueMask)
@@ -24,8 +25,8 @@ public sealed class LinearAttention : IAttention
         using var scope = NewDisposeScope();
         var inputType = queries.dtype;
         // The sums over all source tokens are done in float32 whatever the compute precision.
-        var q = nn.functional.elu(queries.to(ScalarType.Float32), 1.0) + 1;
-        var k = nn.functional.elu(keys.to(ScalarType.Float32), 1.0) + 1;
+        var q = EluPlusOne(queries.to(ScalarType.Float32));
+        var k = EluPlusOne(keys.to(ScalarType.Float32));
         var v = values.to(ScalarType.Float32);
         if (queryMask is not null)
             q = q * queryMask.unsqueeze(-1).unsqueeze(-1);
@@ -35,11 +36,11 @@ public sealed class LinearAttention : IAttention
             k = k * m;
             v = v * m;
         }
-        long vLength = v.shape[1];
-        v = v / vLength;
+        using var vLength = v.shape[1].ToScalar();
+        v = v.div(vLength);
         var kv = einsum("nshd,nshv->nhdv", k, v);
-        var z = 1 / (einsum("nlhd,nhd->nlh", q, k.sum(1)) + Eps);
-        var result = einsum("nlhd,nhdv,nlh->nlhv", q, kv, z) * vLength;
+        var z = einsum("nlhd,nhd->nlh", q, k.sum(1)).add(Eps, Scalars.One).reciprocal();
+        var result = einsum("nlhd,nhdv,nlh->nlhv", q, kv, z).mul(vLength);
         return result.to(inputType).contiguous().MoveToOuterDisposeScope();
     }
 
@@ -65,18 +66,25 @@ public sealed class LinearAttention : IAttention
         }
         var qh = q.permute(0, 2, 1, 3);                                   // [N, H, L, D] views, no copies
         var kv = k.permute(0, 2, 3, 1).matmul(v.permute(0, 2, 1, 3));     // [N, H, D, V] = sum_s k v^T
-        var z = qh.matmul(k.sum(1).unsqueeze(-1)).add_(Eps).reciprocal_(); // [N, H, L, 1]
+        var z = qh.matmul(k.sum(1).unsqueeze(-1)).add_(Eps, Scalars.One).reciprocal_(); // [N, H, L, 1]
         var result = qh.matmul(kv).mul_(z);                                // [N, H, L, V]
         return result.permute(0, 2, 1, 3).to(inputType).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>elu(x) + 1 = exp(min(x, 0)) + max(x, 0), in two passes instead of the expm1-based elu and an add.</summary>
-    private static Tensor FeatureMap(Tensor x) => x.clamp_max(0).exp_().add_(x.clamp_min(0));
+    private static Tensor FeatureMap(Tensor x) =>
+        x.clamp_max(Scalars.Zero).exp_().add_(x.clamp_min(Scalars.Zero), Scalars.One);
+
+    /// <summary>elu(x) + 1 with alpha 1, as <c>nn.functional.elu(x, 1.0) + 1</c>.</summary>
+    private static Tensor EluPlusOne(Tensor x) =>
+        x.elu(Scalars.OneDouble, Scalars.OneDouble, Scalars.OneDouble).add(Scalars.One, Scalars.One);
 }
 
 /// <summary>Scaled dot-product softmax attention; positions outside both masks get -inf before the softmax.</summary>
 public sealed class FullAttention : IAttention
 {
+    private static readonly Scalar NegativeInfinity = double.NegativeInfinity.ToScalar();
+
     /// <inheritdoc />
     public Tensor Attend(Tensor queries, Tensor keys, Tensor values, Tensor? queryMask, Tensor? keyValueMask)
     {
@@ -90,10 +98,10 @@ public sealed class FullAttention : IAttention
         {
             var qm = queryMask ?? ones_like(keyValueMask[.., ..1]).expand(queries.shape[0], queries.shape[1]);
             var valid = qm.unsqueeze(2).unsqueeze(3).logical_and(keyValueMask.unsqueeze(1).unsqueeze(3));
-            qk = qk.masked_fill(valid.logical_not(), double.NegativeInfinity);
+            qk = qk.masked_fill(valid.logical_not(), NegativeInfinity);
         }
-        double temp = 1.0 / Math.Sqrt(queries.shape[3]);
-        var a = nn.functional.softmax(qk * temp, dim: 2);
+        using var temp = (1.0 / Math.Sqrt(queries.shape[3])).ToScalar();
+        var a = nn.functional.softmax(qk.mul(temp), dim: 2);
         var result = einsum("nlsh,nshd->nlhd", a, values);
         return result.to(inputType).contiguous().MoveToOuterDisposeScope();
     }

@@ -58,7 +58,7 @@ public sealed class LoftrEncoderLayer : nn.Module
         var message = _attention.Attend(query, key, value, xMask, sourceMask);
         message = norm1.forward(merge.forward(message.view(bs, -1, _nhead * _dim)).to(x.dtype));
         message = norm2.forward(Mlp(cat([xs, message.to(linearType)], 2)).to(x.dtype));
-        return (x + message).MoveToOuterDisposeScope();
+        return x.add(message, Scalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>Linear, ReLU, Linear; without autograd the ReLU works in place on the first layer's fresh output.</summary>

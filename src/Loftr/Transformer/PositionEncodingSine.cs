@@ -37,7 +37,9 @@ public sealed class PositionEncodingSine : nn.Module<Tensor, Tensor>
         var xPos = ones(height, width, dtype: ScalarType.Float32).cumsum(1).unsqueeze(0);
         // Python: arange(0, d//2, 2).float() * (-log(10000) / (d//2))  or, in the original, (-log(10000) / d // 2) = -1.0
         double factor = tempBugFix ? -Math.Log(10000.0) / (dModel / 2) : Math.Floor(-Math.Log(10000.0) / dModel / 2);
-        var divTerm = exp(arange(0, dModel / 2, 2, dtype: ScalarType.Float32) * factor).view(-1, 1, 1);
+        using var divFactor = factor.ToScalar();
+        using var end = (dModel / 2).ToScalar();
+        var divTerm = exp(arange(Scalars.Zero, end, Scalars.Two, dtype: ScalarType.Float32).mul(divFactor)).view(-1, 1, 1);
         var pe = zeros(dModel, height, width, dtype: ScalarType.Float32);
         var xs = xPos * divTerm;
         var ys = yPos * divTerm;
@@ -62,6 +64,6 @@ public sealed class PositionEncodingSine : nn.Module<Tensor, Tensor>
             old.Dispose();
         }
         using var slice = pe[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(0, h), TensorIndex.Slice(0, w)];
-        return x + slice.to(x.dtype);
+        return x.add(slice.to(x.dtype), Scalars.One);
     }
 }
