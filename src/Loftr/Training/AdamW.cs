@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -111,15 +112,26 @@ public sealed class AdamW : IDisposable
             };
             st.Step++;
             if (Decoupled)
-                p.mul_(1 - LearningRate * WeightDecay);
+            {
+                using var decay = (1 - LearningRate * WeightDecay).ToScalar();
+                p.mul_(decay);
+            }
             else if (WeightDecay != 0)
-                grad = grad.add(p, alpha: WeightDecay);
-            st.ExpAvg.lerp_(grad, 1 - Beta1);
-            st.ExpAvgSq.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
+            {
+                using var decay = WeightDecay.ToScalar();
+                grad = grad.add(p, alpha: decay);
+            }
+            using var expAvgWeight = tensor(1 - Beta1); // lerp_ takes its weight as a (float64) tensor
+            using var beta2 = Beta2.ToScalar();
+            using var expAvgSqWeight = (1 - Beta2).ToScalar();
+            st.ExpAvg.lerp_(grad, expAvgWeight);
+            st.ExpAvgSq.mul_(beta2).addcmul_(grad, grad, value: expAvgSqWeight);
             double bias1 = 1 - Math.Pow(Beta1, st.Step);
-            double bias2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, st.Step));
-            var denom = (st.ExpAvgSq.sqrt() / bias2Sqrt).add_(Eps);
-            p.addcdiv_(st.ExpAvg, denom, value: -LearningRate / bias1);
+            using var bias2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, st.Step)).ToScalar();
+            using var eps = Eps.ToScalar();
+            using var stepSize = (-LearningRate / bias1).ToScalar();
+            var denom = st.ExpAvgSq.sqrt().div(bias2Sqrt).add_(eps, Scalars.One);
+            p.addcdiv_(st.ExpAvg, denom, value: stepSize);
         }
     }
 

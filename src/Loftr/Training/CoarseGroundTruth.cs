@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Loftr.Training;
@@ -10,6 +11,8 @@ namespace Loftr.Training;
 /// </summary>
 public static class CoarseGroundTruth
 {
+    private static readonly Scalar MinW = 1e-8.ToScalar();
+
     /// <summary>Ground truth from the batch's depth + pose, or from its homography.</summary>
     /// <param name="batch">The batch.</param>
     /// <param name="config">The model configuration (coarse resolution).</param>
@@ -59,8 +62,8 @@ public static class CoarseGroundTruth
         var homog = cat([p, ones_like(p[.., .., ..1])], -1);            // [N, L, 3]
         var q = homog.matmul(h.transpose(1, 2));                           // [N, L, 3]
         var w = q[.., .., 2..3];
-        var valid = w.squeeze(-1).gt(1e-8);
-        var warped = (q[.., .., ..2] / w.clamp_min(1e-8)).to(ScalarType.Float32);
+        var valid = w.squeeze(-1).gt(MinW);
+        var warped = (q[.., .., ..2] / w.clamp_min(MinW)).to(ScalarType.Float32);
         return (valid, warped);
     }
 
@@ -73,12 +76,14 @@ public static class CoarseGroundTruth
         var round1 = (warped1 / g.CellScale0).round().to(ScalarType.Int64);
         var out0 = OutOfBounds(round0, g.W1, g.H1);
         var out1 = OutOfBounds(round1, g.W0, g.H0);
-        var nearest1 = (round0[.., .., 0] + round0[.., .., 1] * g.W1).masked_fill(out0, 0);
-        var nearest0 = (round1[.., .., 0] + round1[.., .., 1] * g.W0).masked_fill(out1, 0);
+        using var w1 = g.W1.ToScalar();
+        using var w0 = g.W0.ToScalar();
+        var nearest1 = round0[.., .., 0].add(round0[.., .., 1].mul(w1), Scalars.One).masked_fill(out0, Scalars.Zero);
+        var nearest0 = round1[.., .., 0].add(round1[.., .., 1].mul(w0), Scalars.One).masked_fill(out1, Scalars.Zero);
 
         var loopBack = nearest0.gather(1, nearest1);
-        var correct = loopBack.eq(arange(l, dtype: ScalarType.Int64, device: loopBack.device).unsqueeze(0));
-        correct[.., 0] = false;  // the top-left cell is where every out-of-bounds point lands
+        var correct = loopBack.eq(Scalars.Arange(l, ScalarType.Int64, loopBack.device).unsqueeze(0));
+        correct[.., 0].fill_(Scalars.False);  // the top-left cell is where every out-of-bounds point lands
         if (valid0 is not null && valid1 is not null)
         {
             var ok0 = valid0.logical_and(out0.logical_not());
@@ -117,9 +122,11 @@ public static class CoarseGroundTruth
 
     private static Tensor OutOfBounds(Tensor pt, long w, long h)
     {
+        using var width = w.ToScalar();
+        using var height = h.ToScalar();
         var x = pt[.., .., 0];
         var y = pt[.., .., 1];
-        return x.lt(0).logical_or(x.ge(w)).logical_or(y.lt(0)).logical_or(y.ge(h));
+        return x.lt(Scalars.Zero).logical_or(x.ge(width)).logical_or(y.lt(Scalars.Zero)).logical_or(y.ge(height));
     }
 
     /// <summary>The coarse grids of both images in supervision pixels, and the cell sizes.</summary>
@@ -132,14 +139,15 @@ public static class CoarseGroundTruth
             long h0 = batch.Image0.shape[2] / res, w0 = batch.Image0.shape[3] / res;
             long h1 = batch.Image1.shape[2] / res, w1 = batch.Image1.shape[3] / res;
             // scale * data['scale0'][:, None] ([N, 1, 2]) in the MegaDepth branch, the plain resolution otherwise
-            var s0 = batch.Scale0 is null ? tensor((float)res) : batch.Scale0.to(ScalarType.Float32).unsqueeze(1) * res;
-            var s1 = batch.Scale1 is null ? tensor((float)res) : batch.Scale1.to(ScalarType.Float32).unsqueeze(1) * res;
+            using var resolution = res.ToScalar();
+            var s0 = batch.Scale0 is null ? tensor((float)res) : batch.Scale0.to(ScalarType.Float32).unsqueeze(1).mul(resolution);
+            var s1 = batch.Scale1 is null ? tensor((float)res) : batch.Scale1.to(ScalarType.Float32).unsqueeze(1).mul(resolution);
             var p0 = s0 * Meshgrid(n, h0, w0);
             var p1 = s1 * Meshgrid(n, h1, w1);
             if (batch.Mask0 is not null && batch.Mask1 is not null)
             {
-                p0 = p0.masked_fill(batch.Mask0.flatten(1).logical_not().unsqueeze(-1), 0);
-                p1 = p1.masked_fill(batch.Mask1.flatten(1).logical_not().unsqueeze(-1), 0);
+                p0 = p0.masked_fill(batch.Mask0.flatten(1).logical_not().unsqueeze(-1), Scalars.Zero);
+                p1 = p1.masked_fill(batch.Mask1.flatten(1).logical_not().unsqueeze(-1), Scalars.Zero);
             }
             return new Grids(p0, p1, s0, s1, h0, w0, h1, w1);
         }
@@ -147,8 +155,8 @@ public static class CoarseGroundTruth
         /// <summary>[N, h*w, 2] (x, y) integer cell coordinates in row-major order.</summary>
         private static Tensor Meshgrid(long n, long h, long w)
         {
-            var xs = arange(w, dtype: ScalarType.Float32).unsqueeze(0).expand(h, w);
-            var ys = arange(h, dtype: ScalarType.Float32).unsqueeze(1).expand(h, w);
+            var xs = Scalars.Arange(w, ScalarType.Float32).unsqueeze(0).expand(h, w);
+            var ys = Scalars.Arange(h, ScalarType.Float32).unsqueeze(1).expand(h, w);
             return stack([xs, ys], -1).reshape(1, h * w, 2).expand(n, -1, -1).contiguous();
         }
     }

@@ -50,7 +50,7 @@ public static class CoarseTrainingSampler
                 "train_coarse_percent or a smaller train_pad_num_gt_min.");
         long numPred = predicted.BIds.shape[0];
         var predIdx = numPred <= numTrain - padMin
-            ? arange(numPred, dtype: ScalarType.Int64)
+            ? Scalars.Arange(numPred, ScalarType.Int64)
             : random(numPred, numTrain - padMin);
         var gtIdx = random(supervision.BIds.shape[0], Math.Max(numTrain - numPred, padMin));
 

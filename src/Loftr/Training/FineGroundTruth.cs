@@ -1,4 +1,5 @@
 using Loftr.Matching;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Loftr.Training;
@@ -24,9 +25,11 @@ public static class FineGroundTruth
         int radius = config.FineWindowSize / 2;
         int res = config.Backbone.FineResolution;
         var diff = w0 - p1;
+        using var resolution = res.ToScalar();
+        using var windowRadius = radius.ToScalar();
         var target = scale1 is null
-            ? diff / res / radius
-            : diff / (scale1.to(ScalarType.Float32).index([b]) * res) / radius;
+            ? diff.div(resolution).div(windowRadius)
+            : (diff / scale1.to(ScalarType.Float32).index([b]).mul(resolution)).div(windowRadius);
         return target.MoveToOuterDisposeScope();
     }
 }

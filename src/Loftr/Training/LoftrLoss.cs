@@ -1,4 +1,5 @@
 using Loftr.Matching;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Loftr.Training;
@@ -29,6 +30,9 @@ public sealed class LossResult : IDisposable
 public sealed class LoftrLoss
 {
     private const double Clamp = 1e-6;
+    private static readonly Scalar ClampMin = Clamp.ToScalar();
+    private static readonly Scalar ClampMax = (1 - Clamp).ToScalar();
+    private static readonly Scalar MinStd = 1e-10.ToScalar();
     private readonly LoftrLossConfig _loss;
     private readonly CoarseMatchingConfig _matching;
 
@@ -60,9 +64,11 @@ public sealed class LoftrLoss
         ArgumentNullException.ThrowIfNull(fineTarget);
         using var scope = NewDisposeScope();
         var lossC = CoarseLoss(coarse, supervision, mask0, mask1);
-        var loss = lossC * _loss.CoarseWeight;
+        using var coarseWeight = _loss.CoarseWeight.ToScalar();
+        using var fineWeight = _loss.FineWeight.ToScalar();
+        var loss = lossC.mul(coarseWeight);
         var lossF = FineLoss(expectation, fineTarget, training);
-        if (lossF is not null) loss = loss + lossF * _loss.FineWeight;
+        if (lossF is not null) loss = loss.add(lossF.mul(fineWeight), Scalars.One);
         var result = new LossResult
         {
             Loss = loss.MoveToOuterDisposeScope(),
@@ -84,7 +90,7 @@ public sealed class LoftrLoss
             var conf = sinkhorn
                 ? coarse.ConfMatrixWithBin ?? throw new ArgumentException("Sparse Sinkhorn supervision needs the confidence matrix with dustbins.")
                 : coarse.ConfMatrix ?? throw new ArgumentException(NoMatrix);
-            return SparseFocal(conf.clamp(Clamp, 1 - Clamp), sup, weight0, weight1, sinkhorn);
+            return SparseFocal(conf.clamp(ClampMin, ClampMax), sup, weight0, weight1, sinkhorn);
         }
         return Dense(coarse.ConfMatrix ?? throw new ArgumentException(NoMatrix), sup, weight0, weight1);
     }
@@ -92,7 +98,23 @@ public sealed class LoftrLoss
     private const string NoMatrix =
         "The coarse loss needs the confidence matrix; run the model in training mode so it is not chunked away.";
 
-    private Tensor Focal(Tensor p) => -_loss.FocalAlpha * (1 - p).pow(_loss.FocalGamma) * p.log();
+    private Tensor Focal(Tensor p)
+    {
+        using var minusAlpha = (-_loss.FocalAlpha).ToScalar();
+        using var gamma = _loss.FocalGamma.ToScalar();
+        return OneMinus(p).pow(gamma).mul(minusAlpha) * p.log();
+    }
+
+    /// <summary><c>1 - p</c> as TorchSharp computes it (<c>-p + 1</c>).</summary>
+    private static Tensor OneMinus(Tensor p) => p.negative().add(Scalars.One, Scalars.One);
+
+    /// <summary><c>lossPos.mean() * posW + lossNeg.mean() * negW</c>.</summary>
+    private static Tensor Weighted(Tensor lossPos, double posW, Tensor lossNeg, double negW)
+    {
+        using var pos = posW.ToScalar();
+        using var neg = negW.ToScalar();
+        return lossPos.mean().mul(pos).add(lossNeg.mean().mul(neg), Scalars.One);
+    }
 
     private Tensor SparseFocal(Tensor conf, CoarseSupervision sup, Tensor? w0, Tensor? w1, bool sinkhorn)
     {
@@ -110,7 +132,11 @@ public sealed class LoftrLoss
             lossPos = lossPos * w;
         }
         if (!sup.HasMatches) posW = 0;
-        if (!sinkhorn) return lossPos.mean() * posW;
+        if (!sinkhorn)
+        {
+            using var pos = posW.ToScalar();
+            return lossPos.mean().mul(pos);
+        }
 
         long l = sup.L, s = sup.S;
         var neg0 = sup.MatchedRows0().logical_not();      // conf_gt.sum(-1) == 0
@@ -121,32 +147,33 @@ public sealed class LoftrLoss
         if (w0 is not null && w1 is not null)
         {
             // (weight.sum(-1) != 0)[neg0] and (weight.sum(1) != 0)[neg1]: keep dustbin terms of valid cells
-            var rowValid = (w0 * w1.sum(-1, keepdim: true)).ne(0);
-            var colValid = (w1 * w0.sum(-1, keepdim: true)).ne(0);
+            var rowValid = (w0 * w1.sum(-1, keepdim: true)).ne(Scalars.Zero);
+            var colValid = (w1 * w0.sum(-1, keepdim: true)).ne(Scalars.Zero);
             var keep = cat([rowValid.masked_select(neg0), colValid.masked_select(neg1)], 0);
             lossNeg = lossNeg.masked_select(keep);
         }
-        return lossPos.mean() * posW + lossNeg.mean() * negW;
+        return Weighted(lossPos, posW, lossNeg, negW);
     }
 
     private Tensor Dense(Tensor confRaw, CoarseSupervision sup, Tensor? w0, Tensor? w1)
     {
         double posW = _loss.PosWeight, negW = _loss.NegWeight;
-        var conf = confRaw.clamp(Clamp, 1 - Clamp);
+        var conf = confRaw.clamp(ClampMin, ClampMax);
         var gt = sup.DenseMatrix();
-        var posMask = gt.eq(1);
-        var negMask = gt.eq(0);
+        var posMask = gt.eq(Scalars.One);
+        var negMask = gt.eq(Scalars.Zero);
         Tensor? weight = w0 is not null && w1 is not null ? w0.unsqueeze(2) * w1.unsqueeze(1) : null;
+        using var zero = 0f.ToScalar();
         if (!sup.HasMatches)
         {
-            posMask[0, 0, 0] = true;
-            if (weight is not null) weight[0, 0, 0] = 0f;
+            posMask[0, 0, 0].fill_(Scalars.True);
+            if (weight is not null) weight[0, 0, 0].fill_(zero);
             posW = 0;
         }
         if (!negMask.any().item<bool>())
         {
-            negMask[0, 0, 0] = true;
-            if (weight is not null) weight[0, 0, 0] = 0f;
+            negMask[0, 0, 0].fill_(Scalars.True);
+            if (weight is not null) weight[0, 0, 0].fill_(zero);
             negW = 0;
         }
         var pos = conf.masked_select(posMask);
@@ -155,19 +182,21 @@ public sealed class LoftrLoss
         if (_loss.CoarseType == CoarseLossType.CrossEntropy)
         {
             lossPos = -pos.log();
-            lossNeg = -(1 - neg).log();
+            lossNeg = -OneMinus(neg).log();
         }
         else
         {
+            using var minusAlpha = (-_loss.FocalAlpha).ToScalar();
+            using var gamma = _loss.FocalGamma.ToScalar();
             lossPos = Focal(pos);
-            lossNeg = -_loss.FocalAlpha * neg.pow(_loss.FocalGamma) * (1 - neg).log();
+            lossNeg = neg.pow(gamma).mul(minusAlpha) * OneMinus(neg).log();
         }
         if (weight is not null)
         {
             lossPos = lossPos * weight.masked_select(posMask);
             lossNeg = lossNeg * weight.masked_select(negMask);
         }
-        return lossPos.mean() * posW + lossNeg.mean() * negW;
+        return Weighted(lossPos, posW, lossNeg, negW);
     }
 
     /// <summary>The fine loss (<c>l2_with_std</c> or <c>l2</c>), or null in evaluation when no window is supervisable.</summary>
@@ -178,29 +207,31 @@ public sealed class LoftrLoss
             if (training) throw new ArgumentException("The fine loss needs at least one window in training (the sampler always pads with ground truth).");
             return null;
         }
-        var correct = target.abs().amax([1]).lt(_loss.FineCorrectThreshold);   // inf-norm < thr
+        using var threshold = _loss.FineCorrectThreshold.ToScalar();
+        var correct = target.abs().amax([1]).lt(threshold);   // inf-norm < thr
         bool any = correct.any().item<bool>();
         if (_loss.FineType == FineLossType.L2)
         {
             if (!any)
             {
                 if (!training) return null;
-                correct[0] = true;
+                correct[0].fill_(Scalars.True);
             }
             var m = TensorIndex.Tensor(correct);
-            return (target.index([m]) - expectation[.., ..2].index([m])).square().sum(-1).mean();
+            return (target.index([m]) - expectation[.., ..2].index([m])).pow(Scalars.Two).sum(-1).mean();
         }
         var std = expectation[.., 2];
-        var inverseStd = 1.0 / std.clamp_min(1e-10);
+        var inverseStd = std.clamp_min(MinStd).reciprocal(); // 1.0 / x
         var weight = (inverseStd / inverseStd.mean()).detach();
         if (!any)
         {
             if (!training) return null;
-            correct[0] = true;
-            weight[0] = 0f;
+            correct[0].fill_(Scalars.True);
+            using var zero = 0f.ToScalar();
+            weight[0].fill_(zero);
         }
         var mask = TensorIndex.Tensor(correct);
-        var offset = (target.index([mask]) - expectation[.., ..2].index([mask])).square().sum(-1);
+        var offset = (target.index([mask]) - expectation[.., ..2].index([mask])).pow(Scalars.Two).sum(-1);
         return (offset * weight.index([mask])).mean();
     }
 }

@@ -282,7 +282,8 @@ public sealed class LoftrTrainer : IDisposable
         if (n == 0) return (0, 0);
         var gt = r.Supervision.WarpedGrid0.index([TensorIndex.Tensor(m.BIds[..(int)n]), TensorIndex.Tensor(m.IIds[..(int)n])]);
         var err = (r.Output.Fine.Keypoints1 - gt).norm(1);
-        return (n, err.lt(pixels).sum().item<long>());
+        using var maxError = pixels.ToScalar();
+        return (n, err.lt(maxError).sum().item<long>());
     }
 
     /// <summary>Builds the model (fresh, fine-tuned or resumed); returns the first step.</summary>
