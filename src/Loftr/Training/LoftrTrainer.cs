@@ -134,17 +134,7 @@ public sealed class LoftrTrainer : IDisposable
                 bool last = done == end;
                 if (o.ValidationEvery > 0 && (done % o.ValidationEvery == 0 || done == o.Steps))
                 {
-                    ValidationRecord v;
-                    try
-                    {
-                        v = Validate(model, precision, loss, done);
-                    }
-                    catch (System.Runtime.InteropServices.ExternalException e)
-                    {
-                        // validation changes no state: repeat it once after a transient native error
-                        _out.WriteLine($"  warning: libtorch error in validation ({e.Message.Split('\n')[0].Trim()}); repeating it");
-                        v = Validate(model, precision, loss, done);
-                    }
+                    var v = Validate(model, precision, loss, done);
                     log.Add(v);
                     _out.WriteLine($"  validation @ {done}: loss {v.Loss:F4} (c {v.LossCoarse:F4}, f {v.LossFine:F4}), " +
                         $"precision@3px {v.Precision:P1}, {v.MatchesPerPair:F1} matches/pair");
@@ -183,40 +173,13 @@ public sealed class LoftrTrainer : IDisposable
     }
 
     /// <summary>
-    /// One optimizer step. A native libtorch error before the update (TorchSharp can free a temporary Scalar while a
-    /// native call still uses it: a rare, timing-dependent failure) is retried once from the same state: the
-    /// BatchNorm statistics are restored and the gradients cleared, so the retried step is exactly the original one.
+    /// One optimizer step. A libtorch error propagates: the transient "Expected false to be true ... toDouble" errors
+    /// steps were once retried for came from temporary TorchSharp Scalars freed during native calls, which the library
+    /// no longer makes (see <see cref="Scalars"/>).
     /// </summary>
     private TrainRecord TrainStep(LoftrModel model, PrecisionPlan precision, AdamW optimizer, LoftrLoss loss,
         LearningRateSchedule schedule, IReadOnlyList<PairSample> samples, long step)
     {
-        using var scope = NewDisposeScope();
-        var buffers = model.named_buffers()
-            .Where(b => b.name.Contains(".running_", StringComparison.Ordinal) || b.name.EndsWith("num_batches_tracked", StringComparison.Ordinal))
-            .Select(b => (Live: b.buffer, Copy: b.buffer.detach().clone())).ToList();
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return TrainStepOnce(model, precision, optimizer, loss, schedule, samples, step);
-            }
-            catch (System.Runtime.InteropServices.ExternalException e) when (attempt == 0 && !_stepApplied)
-            {
-                _out.WriteLine($"  warning: libtorch error in step {step + 1} ({e.Message.Split('\n')[0].Trim()}); retrying the step");
-                using var noGrad = no_grad();
-                foreach (var (live, copy) in buffers) live.copy_(copy);
-                optimizer.ZeroGrad();
-                precision.ZeroModelGrads();
-            }
-        }
-    }
-
-    private bool _stepApplied;
-
-    private TrainRecord TrainStepOnce(LoftrModel model, PrecisionPlan precision, AdamW optimizer, LoftrLoss loss,
-        LearningRateSchedule schedule, IReadOnlyList<PairSample> samples, long step)
-    {
-        _stepApplied = false;
         using var scope = NewDisposeScope();
         using var batch = precision.Prepare(PairSample.Collate(samples, model.Config.Backbone.CoarseResolution));
         precision.BeforeForward();
@@ -229,7 +192,6 @@ public sealed class LoftrTrainer : IDisposable
             : nn.utils.clip_grad_norm_(precision.MasterParameters, double.MaxValue);
         double lr = schedule.At(step);
         optimizer.LearningRate = lr;
-        _stepApplied = true;
         optimizer.Step();
         optimizer.ZeroGrad();
         precision.ZeroModelGrads();
