@@ -236,9 +236,12 @@ public sealed class CoarseMatching : nn.Module
 
     /// <summary>
     /// Dual-softmax match selection without the L x S matrix. Pass 1 accumulates the row and column log-sum-exp of the
-    /// similarities chunk by chunk; pass 2 recomputes each chunk's confidences exp(sim - lse_row) * exp(sim - lse_col),
-    /// keeps the entries above the threshold, inside the border and equal to their row maximum, and tracks the column
-    /// maxima; the candidates equal to their column maximum are the mutual nearest neighbours.
+    /// similarities chunk by chunk; pass 2 recomputes each chunk's log confidences (sim - lse_row) + (sim - lse_col),
+    /// keeps the entries above log(threshold), inside the border and equal to their row maximum, and tracks the column
+    /// maxima; the candidates equal to their column maximum are the mutual nearest neighbours. The confidence is
+    /// monotonic in its logarithm, so the selection needs no exponential of the chunk: only the selected entries get
+    /// their confidence exp(sim - lse_row) * exp(sim - lse_col), computed as the dense path does (and checked against
+    /// the threshold there).
     /// </summary>
     internal CoarseMatches ChunkedDualSoftmaxMatches(Tensor f0, Tensor f1, PairGeometry g, Tensor? mask0, Tensor? mask1,
         Tensor? scale0, Tensor? scale1, double threshold)
@@ -275,46 +278,55 @@ public sealed class CoarseMatching : nn.Module
             lseCol.copy_(lseCol.logaddexp(sim.logsumexp(1)));
         }
 
-        var colMax = zeros(n, s, device: f0.device);
+        var colMax = full(n, s, NegativeInfinity, device: f0.device);        // of the log confidences
+        // A little below log(threshold), so that rounding in the log domain loses no entry; the exact confidences are
+        // compared with the threshold at the end.
+        using var minLogConf = (Math.Log(threshold) - 1e-5).ToScalar();
         var candB = new List<Tensor>();
         var candI = new List<Tensor>();
         var candJ = new List<Tensor>();
+        var candLog = new List<Tensor>();
         var candConf = new List<Tensor>();
         for (long r0 = 0; r0 < l; r0 += rows)
         {
             using var chunkScope = NewDisposeScope();
             long r1 = Math.Min(l, r0 + rows);
             var sim = Similarity(r0, r1);
-            // conf = exp(sim - lse_row) * exp(sim - lse_col), the same operations as before, in place
-            var conf = (sim - lseRow[.., (int)r0..(int)r1].unsqueeze(2)).exp_().mul_(sim.sub_(lseCol.unsqueeze(1)).exp_());
-            sim.Dispose();
-            colMax.copy_(colMax.maximum(conf.amax([1])));
+            var lseRowChunk = lseRow[.., (int)r0..(int)r1];
+            var logConf = sim.mul(Scalars.Two).sub_(lseRowChunk.unsqueeze(2)).sub_(lseCol.unsqueeze(1));
+            colMax.copy_(colMax.maximum(logConf.amax([1])));
             // Candidates: entries equal to their row maximum, above the threshold, inside the border. Only rows whose
             // maximum passes the threshold and lies inside the border can hold one, so the mask is built for those alone.
-            var rowMax = conf.amax([2]);
-            var candRows = rowMax.gt(minConf).logical_and(keep0[.., (int)r0..(int)r1]).nonzero();
+            var rowMax = logConf.amax([2]);
+            var candRows = rowMax.gt(minLogConf).logical_and(keep0[.., (int)r0..(int)r1]).nonzero();
             var rowB = TensorIndex.Tensor(candRows[.., 0]);
             var rowI = TensorIndex.Tensor(candRows[.., 1]);
-            var sub = conf.index([rowB, rowI]);                                     // [K, S]
+            var sub = logConf.index([rowB, rowI]);                                  // [K, S]
             var nz = sub.eq(rowMax.index([rowB, rowI]).unsqueeze(1))
-                .logical_and(sub.gt(minConf))
+                .logical_and(sub.gt(minLogConf))
                 .logical_and(keep1.squeeze(1).index([rowB]))
                 .nonzero();                                                          // (k, j), row-major
-            var k = nz[.., 0];
-            var bi = candRows[.., 0].index([TensorIndex.Tensor(k)]);
-            using var rowOffset = r0.ToScalar();
-            var ii = candRows[.., 1].index([TensorIndex.Tensor(k)]).add(rowOffset, Scalars.One);
+            var k = TensorIndex.Tensor(nz[.., 0]);
+            var bi = candRows[.., 0].index([k]);
+            var iLocal = candRows[.., 1].index([k]);
             var jj = nz[.., 1];
+            // The confidence of the selected entries, with the dense path's operations.
+            var s0 = sim.index([TensorIndex.Tensor(bi), TensorIndex.Tensor(iLocal), TensorIndex.Tensor(jj)]);
+            var conf = (s0 - lseRowChunk.index([TensorIndex.Tensor(bi), TensorIndex.Tensor(iLocal)])).exp_()
+                .mul_((s0 - lseCol.index([TensorIndex.Tensor(bi), TensorIndex.Tensor(jj)])).exp_());
+            using var rowOffset = r0.ToScalar();
             candB.Add(bi.MoveToOuterDisposeScope());
-            candI.Add(ii.MoveToOuterDisposeScope());
+            candI.Add(iLocal.add(rowOffset, Scalars.One).MoveToOuterDisposeScope());
             candJ.Add(jj.MoveToOuterDisposeScope());
-            candConf.Add(sub.index([TensorIndex.Tensor(k), TensorIndex.Tensor(jj)]).MoveToOuterDisposeScope());
+            candLog.Add(sub.index([k, TensorIndex.Tensor(jj)]).MoveToOuterDisposeScope());
+            candConf.Add(conf.MoveToOuterDisposeScope());
         }
         var bAll = cat(candB, 0);
         var iAll = cat(candI, 0);
         var jAll = cat(candJ, 0);
         var cAll = cat(candConf, 0);
-        var mutual = cAll.eq(colMax.index([TensorIndex.Tensor(bAll), TensorIndex.Tensor(jAll)]));
+        var mutual = cat(candLog, 0).eq(colMax.index([TensorIndex.Tensor(bAll), TensorIndex.Tensor(jAll)]))
+            .logical_and(cAll.gt(minConf));
         bAll = bAll[mutual];
         iAll = iAll[mutual];
         jAll = jAll[mutual];
