@@ -240,8 +240,9 @@ public sealed class CoarseMatching : nn.Module
     /// keeps the entries above log(threshold), inside the border and equal to their row maximum, and tracks the column
     /// maxima; the candidates equal to their column maximum are the mutual nearest neighbours. The confidence is
     /// monotonic in its logarithm, so the selection needs no exponential of the chunk: only the selected entries get
-    /// their confidence exp(sim - lse_row) * exp(sim - lse_col), computed as the dense path does (and checked against
-    /// the threshold there).
+    /// their confidence, exp of their log confidence, and the exact threshold test. Entries whose confidences differ
+    /// by a rounding error (~1e-7 relative) may rank differently from the dense softmax product; other matches are
+    /// the same.
     /// </summary>
     internal CoarseMatches ChunkedDualSoftmaxMatches(Tensor f0, Tensor f1, PairGeometry g, Tensor? mask0, Tensor? mask1,
         Tensor? scale0, Tensor? scale1, double threshold)
@@ -279,21 +280,22 @@ public sealed class CoarseMatching : nn.Module
         }
 
         var colMax = full(n, s, NegativeInfinity, device: f0.device);        // of the log confidences
-        // A little below log(threshold), so that rounding in the log domain loses no entry; the exact confidences are
-        // compared with the threshold at the end.
-        using var minLogConf = (Math.Log(threshold) - 1e-5).ToScalar();
+        // A little below log(threshold): the log confidence of an entry near the threshold is a sum of two terms of
+        // magnitude below |log(threshold)|, exact to ~1e-7, so the margin loses none; the confidences are compared
+        // with the threshold itself at the end. A threshold of 0 or below keeps every entry, as in the dense path.
+        using var minLogConf = (threshold > 0 ? Math.Log(threshold) - 1e-5 : double.NegativeInfinity).ToScalar();
         var candB = new List<Tensor>();
         var candI = new List<Tensor>();
         var candJ = new List<Tensor>();
         var candLog = new List<Tensor>();
-        var candConf = new List<Tensor>();
         for (long r0 = 0; r0 < l; r0 += rows)
         {
             using var chunkScope = NewDisposeScope();
             long r1 = Math.Min(l, r0 + rows);
             var sim = Similarity(r0, r1);
-            var lseRowChunk = lseRow[.., (int)r0..(int)r1];
-            var logConf = sim.mul(Scalars.Two).sub_(lseRowChunk.unsqueeze(2)).sub_(lseCol.unsqueeze(1));
+            // log conf = (sim - lse_row) + (sim - lse_col), the two log-softmax terms, in place on two chunk buffers
+            var logConf = (sim - lseRow[.., (int)r0..(int)r1].unsqueeze(2)).add_(sim.sub_(lseCol.unsqueeze(1)), Scalars.One);
+            sim.Dispose();
             colMax.copy_(colMax.maximum(logConf.amax([1])));
             // Candidates: entries equal to their row maximum, above the threshold, inside the border. Only rows whose
             // maximum passes the threshold and lies inside the border can hold one, so the mask is built for those alone.
@@ -310,22 +312,19 @@ public sealed class CoarseMatching : nn.Module
             var bi = candRows[.., 0].index([k]);
             var iLocal = candRows[.., 1].index([k]);
             var jj = nz[.., 1];
-            // The confidence of the selected entries, with the dense path's operations.
-            var s0 = sim.index([TensorIndex.Tensor(bi), TensorIndex.Tensor(iLocal), TensorIndex.Tensor(jj)]);
-            var conf = (s0 - lseRowChunk.index([TensorIndex.Tensor(bi), TensorIndex.Tensor(iLocal)])).exp_()
-                .mul_((s0 - lseCol.index([TensorIndex.Tensor(bi), TensorIndex.Tensor(jj)])).exp_());
+            var logSelected = sub.index([k, TensorIndex.Tensor(jj)]);
             using var rowOffset = r0.ToScalar();
             candB.Add(bi.MoveToOuterDisposeScope());
             candI.Add(iLocal.add(rowOffset, Scalars.One).MoveToOuterDisposeScope());
             candJ.Add(jj.MoveToOuterDisposeScope());
-            candLog.Add(sub.index([k, TensorIndex.Tensor(jj)]).MoveToOuterDisposeScope());
-            candConf.Add(conf.MoveToOuterDisposeScope());
+            candLog.Add(logSelected.MoveToOuterDisposeScope());
         }
         var bAll = cat(candB, 0);
         var iAll = cat(candI, 0);
         var jAll = cat(candJ, 0);
-        var cAll = cat(candConf, 0);
-        var mutual = cat(candLog, 0).eq(colMax.index([TensorIndex.Tensor(bAll), TensorIndex.Tensor(jAll)]))
+        var logAll = cat(candLog, 0);
+        var cAll = logAll.exp();
+        var mutual = logAll.eq(colMax.index([TensorIndex.Tensor(bAll), TensorIndex.Tensor(jAll)]))
             .logical_and(cAll.gt(minConf));
         bAll = bAll[mutual];
         iAll = iAll[mutual];
