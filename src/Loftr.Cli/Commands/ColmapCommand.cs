@@ -18,7 +18,8 @@ public static class ColmapCommand
         time: an interrupted run (Ctrl-C, exit code 130) resumes where it stopped. The database is rebuilt from the cache at
         the end of every run (--overwrite replaces an existing one).
 
-        Example (a handful of photos; the mapper defaults are strict for few matches):
+        Example (a handful of photos; the mapper defaults are strict for few matches; with the small default model keep
+        COLMAP's default initialisation: its chance inliers between unrelated photos can seed wrong models at 30):
           loftr colmap --images photos/ --database out/database.db --weights outdoor_ds.ckpt --preset outdoor_ds \
               --mapper out/sparse --mapper-args "--Mapper.init_min_num_inliers 30 --Mapper.min_model_size 2"
         """;
@@ -150,7 +151,8 @@ public static class ColmapCommand
         }
         if (mapped.Best is null)
             throw CliException.Failure("mapper: no model could be built (too few verified matches; for a handful of photos try " +
-                "--mapper-args \"--Mapper.init_min_num_inliers 30 --Mapper.min_model_size 2\").");
+                "--mapper-args \"--Mapper.min_model_size 2\", and with SIFT or a released checkpoint also " +
+                "\"--Mapper.init_min_num_inliers 30\").");
         foreach (var m in mapped.Models)
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"model {m.Path}: {m.RegisteredImages}/{result.Images.Count} images registered, {m.Points} points, " +
