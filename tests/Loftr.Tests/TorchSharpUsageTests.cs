@@ -96,6 +96,7 @@ public sealed class ScalarLifetimeStressTests(ITestOutputHelper output)
     [Fact]
     public void MatchingGivesTheSameResultWhileAnotherThreadCollectsGarbage()
     {
+        using var oneThread = new OneLibtorchThread();
         using var matcher = LoftrMatcher.LoadDefault();
         var options = new MatchOptions { MaxSize = 160 };
         var image0 = GrayImage.Load(Infrastructure.TestData.Path("images/london_bridge_19481797_2295892421.jpg"));
@@ -114,6 +115,7 @@ public sealed class ScalarLifetimeStressTests(ITestOutputHelper output)
     [Fact]
     public void TrainingPassesGiveTheSameLossAndGradientsWhileAnotherThreadCollectsGarbage()
     {
+        using var oneThread = new OneLibtorchThread();
         string photos = TrainingTestData.PhotoFolder(3);
         try
         {
@@ -154,15 +156,13 @@ public sealed class ScalarLifetimeStressTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Runs <paramref name="run"/> (null = the expected result, else what differed) for <see cref="Duration"/> on one
-    /// libtorch thread while another thread collects garbage; fails on any difference or libtorch error.
+    /// Runs <paramref name="run"/> (null = the expected result, else what differed) for <see cref="Duration"/> while
+    /// another thread collects garbage; fails on any difference or libtorch error.
     /// </summary>
     private void RepeatWhileCollecting(Func<string?> run)
     {
         var failures = new List<string>();
         int runs = 0, collections = 0;
-        int threads = get_num_threads();
-        set_num_threads(1); // libtorch's worker threads would compete with the collecting thread for the cores
         using var stop = new CancellationTokenSource();
         var collector = new Thread(() =>
         {
@@ -194,9 +194,21 @@ public sealed class ScalarLifetimeStressTests(ITestOutputHelper output)
         {
             stop.Cancel();
             collector.Join();
-            set_num_threads(threads);
         }
         output.WriteLine($"{runs} runs, {collections} collections, {failures.Count} failures");
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(10)));
+    }
+
+    /// <summary>
+    /// One libtorch thread for the reference and every repetition (libtorch's workers would compete with the collecting
+    /// thread for the cores, and another thread count changes float reductions in the last bits).
+    /// </summary>
+    private sealed class OneLibtorchThread : IDisposable
+    {
+        private readonly int _threads = get_num_threads();
+
+        public OneLibtorchThread() => set_num_threads(1);
+
+        public void Dispose() => set_num_threads(_threads);
     }
 }
