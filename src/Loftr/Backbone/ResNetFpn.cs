@@ -295,18 +295,18 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
         {
             coarse = layer3_outconv.forward(x3);
             var x2Out = layer2_outconv.forward(x2);
-            x2Out = OutConv2(layer2_outconv2, x2Out.add(Upsample2x(coarse, x2Out), Scalars.One));
+            x2Out = OutConv2Unfolded(layer2_outconv2, x2Out.add(Upsample2x(coarse, x2Out), Scalars.One));
             var x1Out = layer1_outconv!.forward(x1);
-            fine = OutConv2(layer1_outconv2!, x1Out.add(Upsample2x(x2Out, x1Out), Scalars.One));
+            fine = OutConv2Unfolded(layer1_outconv2!, x1Out.add(Upsample2x(x2Out, x1Out), Scalars.One));
         }
         else
         {
             var x4 = layer4!.forward(x3);
             coarse = layer4_outconv!.forward(x4);
             var x3Out = layer3_outconv.forward(x3);
-            x3Out = OutConv2(layer3_outconv2!, x3Out.add(Upsample2x(coarse, x3Out), Scalars.One));
+            x3Out = OutConv2Unfolded(layer3_outconv2!, x3Out.add(Upsample2x(coarse, x3Out), Scalars.One));
             var x2Out = layer2_outconv.forward(x2);
-            fine = OutConv2(layer2_outconv2, x2Out.add(Upsample2x(x3Out, x2Out), Scalars.One));
+            fine = OutConv2Unfolded(layer2_outconv2, x2Out.add(Upsample2x(x3Out, x2Out), Scalars.One));
         }
         return (coarse.MoveToOuterDisposeScope(), fine.MoveToOuterDisposeScope());
     }
@@ -372,7 +372,7 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
     }
 
     /// <summary>conv3x3, BN, LeakyReLU(0.01), conv3x3: the block's modules in turn, the norm through <see cref="BatchNorms"/>.</summary>
-    private static Tensor OutConv2(Sequential outConv2, Tensor x)
+    private static Tensor OutConv2Unfolded(Sequential outConv2, Tensor x)
     {
         var m = outConv2.children().ToArray();
         var y = BatchNorms.Forward((BatchNorm2d)m[1], ((Conv2d)m[0]).forward(x));
