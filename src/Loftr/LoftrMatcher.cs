@@ -197,6 +197,7 @@ public sealed class LoftrMatcher : IDisposable
             var kp1 = output.Keypoints1.ToArrayOrEmpty<float>();
             var kp1c = output.Coarse.Matches.Keypoints1.ToArrayOrEmpty<float>();
             var conf = output.Confidence.ToArrayOrEmpty<float>();
+            var std = output.Fine.Expectation[.., 2].contiguous().ToArrayOrEmpty<float>();
 
             var results = new List<MatchResult>(n);
             for (int i = 0; i < n; i++)
@@ -208,6 +209,7 @@ public sealed class LoftrMatcher : IDisposable
                     Keypoints1 = idx.Select(k => new Point2(kp1[2 * k], kp1[2 * k + 1])).ToArray(),
                     CoarseKeypoints1 = idx.Select(k => new Point2(kp1c[2 * k], kp1c[2 * k + 1])).ToArray(),
                     Confidence = idx.Select(k => conf[k]).ToArray(),
+                    FineStd = idx.Select(k => std[k]).ToArray(),
                     ImageSize0 = batch[i].Orig0,
                     ImageSize1 = batch[i].Orig1,
                     NetworkSize0 = new ImageSize(batch[i].Net0.Width, batch[i].Net0.Height),

@@ -26,6 +26,12 @@ public sealed class MatchResult
     public required Point2[] Keypoints1 { get; init; }
     /// <summary>Confidence of each match (the coarse confidence matrix entry).</summary>
     public required float[] Confidence { get; init; }
+    /// <summary>
+    /// Uncertainty of each refined point in image 1: the standard deviation of the fine heatmap (the sum of its x and y
+    /// standard deviations, in window-normalised units where the window's half-width is 1; the reference <c>std</c>
+    /// that weights the fine loss). Small values are sharp sub-pixel matches.
+    /// </summary>
+    public required float[] FineStd { get; init; }
     /// <summary>The coarse matches (before refinement) in image 1, in original pixels.</summary>
     public required Point2[] CoarseKeypoints1 { get; init; }
     /// <summary>Size of the original image 0.</summary>
@@ -50,6 +56,7 @@ public sealed class MatchResult
             Keypoints0 = order.Select(i => Keypoints0[i]).ToArray(),
             Keypoints1 = order.Select(i => Keypoints1[i]).ToArray(),
             Confidence = order.Select(i => Confidence[i]).ToArray(),
+            FineStd = order.Select(i => FineStd[i]).ToArray(),
             CoarseKeypoints1 = order.Select(i => CoarseKeypoints1[i]).ToArray(),
             ImageSize0 = ImageSize0,
             ImageSize1 = ImageSize1,

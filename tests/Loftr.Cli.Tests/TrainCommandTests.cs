@@ -69,8 +69,13 @@ public sealed class TrainCommandTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(expected.Validation, drawn.Validation);
         Assert.Equal(expected.Test, drawn.Test);
 
+        // The default recipe with a fine-loss weight, next to the drawn split (the recipe's "split.json" resolves to it).
+        string recipeCopy = _dir.File("recipe.json");
+        File.WriteAllText(recipeCopy, File.ReadAllText(Recipe).Replace("\"keep\": 3,", "\"keep\": 3,\n  \"fineWeight\": 2.5,", StringComparison.Ordinal));
+        Assert.Equal(2.5, TrainingRecipe.Load(recipeCopy).FineWeight);
+
         string output = _dir.File("recipe-run");
-        CliRunner.RunOk(log, "train", "--recipe", Recipe, "--images", Photos, "--split", split, "--size", "320x240", "--steps", "1",
+        CliRunner.RunOk(log, "train", "--recipe", recipeCopy, "--images", Photos, "--split", split, "--size", "320x240", "--steps", "1",
             "--val-every", "0", "--gamma", "0.25", "--out", output);
         using var run = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "run.json")));
         var options = run.RootElement.GetProperty("options");
@@ -83,6 +88,8 @@ public sealed class TrainCommandTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(recipe.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture), Text("Threads"));
         Assert.Equal(recipe.CkptEvery.ToString(System.Globalization.CultureInfo.InvariantCulture), Text("CheckpointEvery"));
         Assert.NotEqual(1, recipe.Steps); // overridden below
+        Assert.Equal("2.5", options.GetProperty("Loss").GetProperty("FineWeight").ToString());
+        Assert.Equal("1", options.GetProperty("Loss").GetProperty("CoarseWeight").ToString());
         // From the command line:
         Assert.Equal("1", Text("Steps"));
         Assert.Equal("0", Text("ValidationEvery"));
@@ -168,6 +175,8 @@ public sealed class TrainCommandTests(ITestOutputHelper log) : IDisposable
         Fails(2, bad + ": not a valid recipe", "train", "--recipe", bad, "--images", Photos, "--out", output);
         File.WriteAllText(bad, "{ \"preset\": \"huge\" }");
         Fails(2, $"recipe {bad}: unknown preset 'huge'", "train", "--recipe", bad, "--images", Photos, "--out", output);
+        File.WriteAllText(bad, "{ \"preset\": \"small\", \"fineWeight\": 0 }");
+        Fails(2, $"recipe {bad}: fineWeight must be a positive number, got 0.", "train", "--recipe", bad, "--images", Photos, "--out", output);
 
         // The default recipe's split names photos that are not in the test folder.
         r = Fails(2, "the held-out split names", "train", "--recipe", Recipe, "--images", Photos, "--out", output);

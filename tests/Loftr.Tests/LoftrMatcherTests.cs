@@ -21,7 +21,9 @@ public sealed class LoftrMatcherTests(ITestOutputHelper output)
         var refKp0 = fixture["fine_matching.mkpts0_f"].data<float>().ToArray();
         var refKp1 = fixture["fine_matching.mkpts1_f"].data<float>().ToArray();
         var refConf = fixture["coarse_matching.mconf"].data<float>().ToArray();
+        var refExpec = fixture["fine_matching.expec_f"].data<float>().ToArray(); // [M, 3]: x, y, std
         Assert.Equal(refConf.Length, result.Count);
+        Assert.Equal(result.Count, result.FineStd.Length);
         for (int k = 0; k < result.Count; k++)
         {
             Assert.Equal(refKp0[2 * k], result.Keypoints0[k].X);
@@ -29,7 +31,11 @@ public sealed class LoftrMatcherTests(ITestOutputHelper output)
             Assert.Equal(refKp1[2 * k], result.Keypoints1[k].X, 0.002);
             Assert.Equal(refKp1[2 * k + 1], result.Keypoints1[k].Y, 0.002);
             Assert.Equal(refConf[k], result.Confidence[k], 0.0002);
+            Assert.Equal(refExpec[3 * k + 2], result.FineStd[k], 0.002);
         }
+        Assert.Contains(result.FineStd, s => s < 1.0f); // not all windows are flat
+        var top = result.TopK(5);
+        Assert.Equal(top.Keypoints1.Select(p => result.FineStd[Array.IndexOf(result.Keypoints1, p)]), top.FineStd);
         Assert.Equal(new ImageSize(240, 320), result.ImageSize0);
         Assert.Equal(new ImageSize(384, 288), result.NetworkSize1);
     }

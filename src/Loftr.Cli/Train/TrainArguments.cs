@@ -51,6 +51,8 @@ internal sealed class TrainArguments
     public bool Dense { get; set; }
     public FineLossType FineLoss { get; set; } = FineLossType.L2WithStd;
     public CoarseLossType CoarseLoss { get; set; } = CoarseLossType.Focal;
+    /// <summary>Weight of the fine loss (the recipe's <c>fineWeight</c>).</summary>
+    public double FineWeight { get; set; } = 1.0;
     public bool DepthConsistency { get; set; }
     public TrainingRecipe? Recipe { get; private set; }
     public string? SplitFile { get; set; }
@@ -88,6 +90,8 @@ internal sealed class TrainArguments
         Keep = recipe.Keep;
         SplitFile = recipe.SplitPath;
         Augmentation = recipe.Augmentation.ToAugmentation();
+        if (!(recipe.FineWeight > 0) || double.IsInfinity(recipe.FineWeight)) throw Bad($"fineWeight must be a positive number, got {recipe.FineWeight}.");
+        FineWeight = recipe.FineWeight;
     }
 
     /// <summary>Checks the combination of options and that the named files and folders exist (usage errors).</summary>
@@ -194,7 +198,7 @@ internal sealed class TrainArguments
         InitCheckpoint = Init,
         Resume = Resume,
         DepthConsistency = DepthConsistency,
-        Loss = new LoftrLossConfig(CoarseType: CoarseLoss, FineType: FineLoss),
+        Loss = new LoftrLossConfig(CoarseType: CoarseLoss, FineType: FineLoss, FineWeight: FineWeight),
     };
 
     /// <summary>"epoch" or "step".</summary>

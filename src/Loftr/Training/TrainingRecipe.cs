@@ -46,6 +46,8 @@ public sealed record TrainingRecipe
     public int Keep { get; init; } = 2;
     /// <summary>Held-out split file (relative to the recipe), see <see cref="HoldoutSplit"/>.</summary>
     public string? Split { get; init; }
+    /// <summary>Weight of the fine (sub-pixel) loss in the total; the coarse loss has weight 1 (reference: 1).</summary>
+    public double FineWeight { get; init; } = 1.0;
     /// <summary>View and photometric ranges.</summary>
     public RecipeAugmentation Augmentation { get; init; } = new();
 

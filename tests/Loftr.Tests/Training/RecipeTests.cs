@@ -28,6 +28,21 @@ public sealed class RecipeTests : IDisposable
     }
 
     [Fact]
+    public void FineTuningStagesReadWithTheirLossWeights()
+    {
+        string dir = Path.Combine(TestData.Root, "recipes", "default");
+        Assert.Equal(1.0, TrainingRecipe.Load(DefaultRecipe).FineWeight); // the reference weight when a recipe does not say
+        foreach (var stage in new[] { "stage2-640.json", "stage3-640.json", "stage4-640.json", "stage5-640.json" })
+        {
+            var recipe = TrainingRecipe.Load(Path.Combine(dir, stage));
+            Assert.Equal("640x480", recipe.Size);
+            Assert.Equal(stage == "stage5-640.json" ? 3.0 : 1.0, recipe.FineWeight);
+            Assert.All(recipe.Milestones!, m => Assert.InRange(m, 1, recipe.Steps));
+            Assert.Equal(Path.Combine(dir, "split.json"), recipe.SplitPath);
+        }
+    }
+
+    [Fact]
     public void DefaultSplitHoldsOutDisjointValidationAndTestPhotos()
     {
         var split = HoldoutSplit.Load(Path.Combine(TestData.Root, "recipes", "default", "split.json"));
