@@ -149,11 +149,13 @@ public sealed class PairsCommandTests(ITestOutputHelper log) : IDisposable
     {
         string list = WriteList(string.Join('\n', ScannetPairs())), db = _dir.File("r.db");
         using var cancel = new CancellationTokenSource();
-        var watcher = Task.Run(async () =>
+        // A dedicated thread polls the store: a thread-pool task can be starved while other test classes run in
+        // parallel, and the run then finishes all 28 small pairs (about 0.1 s each) before it is cancelled.
+        var watcher = Task.Factory.StartNew(() =>
         {
-            while (!cancel.IsCancellationRequested && StoreReader.FinishedCount(db) < 2) await Task.Delay(20);
+            while (!cancel.IsCancellationRequested && StoreReader.FinishedCount(db) < 2) Thread.Sleep(5);
             cancel.Cancel();
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var r = CliRunner.Run(Args.Of("pairs", "--pairs", list, "--images", Paths.Data("eval/scannet"), "--out", db, Args.Model, "--resize", "240"), cancel.Token);
         cancel.Cancel();
         await watcher;
