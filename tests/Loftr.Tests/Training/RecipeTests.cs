@@ -28,13 +28,15 @@ public sealed class RecipeTests : IDisposable
     }
 
     [Fact]
-    public void FineTuningStagesReadWithTheirLossWeights()
+    public void FineTuningStagesKeepThePresetAndSplit()
     {
         string dir = Path.Combine(TestData.Root, "recipes", "default");
-        Assert.Equal(1.0, TrainingRecipe.Load(DefaultRecipe).FineWeight); // the reference weight when a recipe does not say
+        var stage1 = TrainingRecipe.Load(DefaultRecipe);
+        Assert.Equal(1.0, stage1.FineWeight); // the reference weight when a recipe does not say
         foreach (var stage in new[] { "stage2-640.json", "stage3-640.json", "stage4-640.json", "stage5-640.json" })
         {
             var recipe = TrainingRecipe.Load(Path.Combine(dir, stage));
+            Assert.Equal(stage1.Preset, recipe.Preset); // the architecture of the shipped model (DefaultModelTests)
             Assert.Equal("640x480", recipe.Size);
             Assert.Equal(stage == "stage5-640.json" ? 3.0 : 1.0, recipe.FineWeight);
             Assert.All(recipe.Milestones!, m => Assert.InRange(m, 1, recipe.Steps));
