@@ -177,6 +177,9 @@ public sealed class TrainCommandTests(ITestOutputHelper log) : IDisposable
         Fails(2, $"recipe {bad}: unknown preset 'huge'", "train", "--recipe", bad, "--images", Photos, "--out", output);
         File.WriteAllText(bad, "{ \"preset\": \"small\", \"fineWeight\": 0 }");
         Fails(2, $"recipe {bad}: fineWeight must be a positive number, got 0.", "train", "--recipe", bad, "--images", Photos, "--out", output);
+        File.WriteAllText(bad, "{ \"preset\": \"small\", \"freeze\": [\"loftr_coarse\", \"backbone.layer9\"] }");
+        Fails(2, "Cannot freeze 'backbone.layer9': the model has no such module", "train", "--recipe", bad, "--images", Photos, "--out", output);
+        Assert.False(Directory.Exists(output));
 
         // The default recipe's split names photos that are not in the test folder.
         r = Fails(2, "the held-out split names", "train", "--recipe", Recipe, "--images", Photos, "--out", output);

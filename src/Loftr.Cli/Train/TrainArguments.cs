@@ -53,6 +53,8 @@ internal sealed class TrainArguments
     public CoarseLossType CoarseLoss { get; set; } = CoarseLossType.Focal;
     /// <summary>Weight of the fine loss (the recipe's <c>fineWeight</c>).</summary>
     public double FineWeight { get; set; } = 1.0;
+    /// <summary>Modules not trained (the recipe's <c>freeze</c>).</summary>
+    public IReadOnlyList<string> Freeze { get; set; } = [];
     public bool DepthConsistency { get; set; }
     public TrainingRecipe? Recipe { get; private set; }
     public string? SplitFile { get; set; }
@@ -92,6 +94,8 @@ internal sealed class TrainArguments
         Augmentation = recipe.Augmentation.ToAugmentation();
         if (!(recipe.FineWeight > 0) || double.IsInfinity(recipe.FineWeight)) throw Bad($"fineWeight must be a positive number, got {recipe.FineWeight}.");
         FineWeight = recipe.FineWeight;
+        if (recipe.Freeze.Any(string.IsNullOrWhiteSpace)) throw Bad("freeze lists an empty module name.");
+        Freeze = recipe.Freeze;
     }
 
     /// <summary>Checks the combination of options and that the named files and folders exist (usage errors).</summary>
@@ -198,6 +202,7 @@ internal sealed class TrainArguments
         InitCheckpoint = Init,
         Resume = Resume,
         DepthConsistency = DepthConsistency,
+        Freeze = Freeze,
         Loss = new LoftrLossConfig(CoarseType: CoarseLoss, FineType: FineLoss, FineWeight: FineWeight),
     };
 

@@ -38,6 +38,7 @@ public sealed class LoftrTrainer : IDisposable
     private readonly TextWriter _out;
     private LoftrConfig? _config;
     private LoftrModel? _model;
+    private FrozenModules? _frozen;
 
     /// <summary>Prepares a run. <paramref name="config"/> may be null when fine-tuning or resuming (then taken from the checkpoint).</summary>
     public LoftrTrainer(LoftrConfig? config, ITrainingDataset data, TrainerOptions options, TextWriter? output = null)
@@ -87,13 +88,13 @@ public sealed class LoftrTrainer : IDisposable
     private TrainingSummary RunWithThreads(CancellationToken cancellation)
     {
         var o = _options;
-        Directory.CreateDirectory(o.OutputDirectory);
-        Directory.CreateDirectory(Path.Combine(o.OutputDirectory, "checkpoints"));
-
         long firstStep = BuildModel(out var resumeState);
         var model = _model!;
         var config = _config!;
         using var precision = PrecisionPlan.Create(o.Precision, model);
+        _frozen = FrozenModules.Apply(model, o.Freeze); // before anything is written: a wrong name leaves no run folder
+        Directory.CreateDirectory(o.OutputDirectory);
+        Directory.CreateDirectory(Path.Combine(o.OutputDirectory, "checkpoints"));
         using var optimizer = new AdamW(precision.MasterParameters, o.TrueLearningRate,
             o.WeightDecay ?? (o.Optimizer == OptimizerType.AdamW ? 0.1 : 0.0), decoupled: o.Optimizer == OptimizerType.AdamW);
         if (resumeState is not null)
@@ -106,7 +107,8 @@ public sealed class LoftrTrainer : IDisposable
         var log = new TrainingLog(o.OutputDirectory, firstStep);
         File.WriteAllText(Path.Combine(o.OutputDirectory, "run.json"), RunRecord(config, firstStep));
         _out.WriteLine($"LoFTR training: {_data.Description}");
-        _out.WriteLine($"  {ParameterCount(model):N0} parameters, batch {o.BatchSize}, {o.Steps} steps ({StepsPerEpoch} per epoch), " +
+        _out.WriteLine($"  {ParameterCount(model):N0} parameters" +
+            (o.Freeze.Count > 0 ? $" ({_frozen!.FrozenParameters:N0} frozen: {string.Join(", ", o.Freeze)})" : "") + $", batch {o.BatchSize}, {o.Steps} steps ({StepsPerEpoch} per epoch), " +
             $"lr {o.TrueLearningRate:G3} (warm-up {o.EffectiveWarmupSteps}), {o.Precision}, {o.Threads} threads" +
             (firstStep > 0 ? $", resumed at step {firstStep}" : ""));
 
@@ -116,7 +118,7 @@ public sealed class LoftrTrainer : IDisposable
         var progress = new ProgressReporter(_out, firstStep, o.Steps, o.ProgressSeconds);
         double trainSeconds = 0;
         long trained = 0;
-        model.train();
+        _frozen!.Train(model);
         using (var prefetcher = new BatchPrefetcher(LoadTrainBatch, firstStep, o.PrefetchBatches))
         {
             for (long step = firstStep; step < end && !cancellation.IsCancellationRequested; step++)
@@ -185,7 +187,7 @@ public sealed class LoftrTrainer : IDisposable
         precision.BeforeForward();
         var random = CoarseTrainingSampler.FromRandom(TrainingRandom.For(_options.Seed, "sampler", step));
         using var result = TrainingForward.Run(model, batch, loss, random, training: true, depthConsistency: _options.DepthConsistency);
-        result.Loss.Loss.backward();
+        if (result.Loss.Loss.requires_grad) result.Loss.Loss.backward(); // false only when every contributing module is frozen
         precision.AfterBackward();
         double gradNorm = _options.GradientClipping > 0
             ? nn.utils.clip_grad_norm_(precision.MasterParameters, _options.GradientClipping)
@@ -229,7 +231,7 @@ public sealed class LoftrTrainer : IDisposable
         }
         finally
         {
-            model.train();
+            _frozen!.Train(model);
         }
         batches = Math.Max(1, batches);
         return new ValidationRecord(step, sumLoss / batches, sumC / batches, sumF / batches,

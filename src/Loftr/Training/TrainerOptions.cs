@@ -93,6 +93,11 @@ public sealed record TrainerOptions
     public int PrefetchBatches { get; init; } = 2;
     /// <summary>Stop after this many steps as if interrupted (writes a checkpoint first); for tests and time-boxed runs.</summary>
     public long? StopAfter { get; init; }
+    /// <summary>
+    /// Modules (state-dict names such as <c>loftr_coarse</c> or <c>backbone.layer3</c>) whose parameters are not trained:
+    /// they get no gradient, and their BatchNorm layers run in evaluation mode (running statistics, not updated).
+    /// </summary>
+    public IReadOnlyList<string> Freeze { get; init; } = [];
 
     /// <summary>Throws <see cref="ArgumentException"/> for impossible settings.</summary>
     public void Validate()

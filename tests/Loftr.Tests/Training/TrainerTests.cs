@@ -118,6 +118,40 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         foreach (var t in trained.Values.Concat(tuned.Values)) t.Dispose();
     }
 
+    /// <summary>Everything the coarse matches depend on (the recipe of stage 6 of the default model).</summary>
+    private static readonly string[] CoarsePath =
+        ["backbone.conv1", "backbone.bn1", "backbone.layer1", "backbone.layer2", "backbone.layer3", "backbone.layer3_outconv", "loftr_coarse"];
+
+    [Fact]
+    public void FrozenModulesKeepTheirWeightsAndBatchNormStatistics()
+    {
+        string first = NewDir(), second = NewDir();
+        var init = Train(Options(first, 2));
+        var tuned = Train(Options(second, 3) with { InitCheckpoint = Path.Combine(first, "model.ckpt"), Freeze = CoarsePath });
+        bool Frozen(string key) => CoarsePath.Any(m => key.StartsWith(m + ".", StringComparison.Ordinal));
+        var frozenKeys = init.Keys.Where(Frozen).ToList();
+        var trainedKeys = init.Keys.Where(k => !Frozen(k) && k.EndsWith("weight", StringComparison.Ordinal)).ToList();
+        Assert.Contains("backbone.layer1.0.bn1.running_mean", frozenKeys);
+        Assert.Contains("backbone.layer1_outconv.weight", trainedKeys); // "backbone.layer1" freezes the block, not its namesakes
+        // frozen: bit-identical, BatchNorm running statistics included (their modules stay in evaluation mode)
+        Assert.All(frozenKeys, k => Assert.True(init[k].eq(tuned[k]).all().item<bool>(), $"{k} changed"));
+        // the fine path trained: every trained module moved
+        foreach (string module in new[] { "backbone.layer1_outconv2", "backbone.layer2_outconv", "fine_preprocess", "loftr_fine" })
+            Assert.Contains(trainedKeys.Where(k => k.StartsWith(module + ".", StringComparison.Ordinal)),
+                k => (tuned[k] - init[k]).abs().max().item<float>() > 1e-6);
+        string log = File.ReadAllText(Path.Combine(second, "run.json"));
+        Assert.Contains("loftr_coarse", log);
+        foreach (var t in init.Values.Concat(tuned.Values)) t.Dispose();
+    }
+
+    [Fact]
+    public void FreezingAnUnknownModuleIsRejectedByName()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Train(Options(NewDir(), 1) with { Freeze = ["backbone.layer9"] }));
+        Assert.Contains("'backbone.layer9'", e.Message);
+        Assert.Contains("loftr_coarse", e.Message); // lists the modules there are
+    }
+
     [Fact]
     public void Bf16TrainingKeepsFloat32MastersAndCheckpoints()
     {
