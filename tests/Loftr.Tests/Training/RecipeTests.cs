@@ -33,12 +33,13 @@ public sealed class RecipeTests : IDisposable
         string dir = Path.Combine(TestData.Root, "recipes", "default");
         var stage1 = TrainingRecipe.Load(DefaultRecipe);
         Assert.Equal(1.0, stage1.FineWeight); // the reference weight when a recipe does not say
-        foreach (var stage in new[] { "stage2-640.json", "stage3-640.json", "stage4-640.json", "stage5-640.json" })
+        foreach (var stage in new[] { "stage2-640.json", "stage3-640.json", "stage4-640.json", "stage5-640.json", "stage6-640.json" })
         {
             var recipe = TrainingRecipe.Load(Path.Combine(dir, stage));
             Assert.Equal(stage1.Preset, recipe.Preset); // the architecture of the shipped model (DefaultModelTests)
             Assert.Equal("640x480", recipe.Size);
             Assert.Equal(stage == "stage5-640.json" ? 3.0 : 1.0, recipe.FineWeight);
+            Assert.Equal(stage == "stage6-640.json" ? 7 : 0, recipe.Freeze.Length); // stage 6 trains the fine path only (TrainerTests)
             Assert.All(recipe.Milestones!, m => Assert.InRange(m, 1, recipe.Steps));
             Assert.Equal(Path.Combine(dir, "split.json"), recipe.SplitPath);
         }

@@ -1,3 +1,4 @@
+using Loftr.Tests.Infrastructure;
 using Loftr.IO;
 using Loftr.Training;
 using Xunit.Abstractions;
@@ -118,17 +119,18 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         foreach (var t in trained.Values.Concat(tuned.Values)) t.Dispose();
     }
 
-    /// <summary>Everything the coarse matches depend on (the recipe of stage 6 of the default model).</summary>
-    private static readonly string[] CoarsePath =
-        ["backbone.conv1", "backbone.bn1", "backbone.layer1", "backbone.layer2", "backbone.layer3", "backbone.layer3_outconv", "loftr_coarse"];
+    /// <summary>The freeze list of stage 6 of the default model: everything the coarse matches depend on.</summary>
+    private static IReadOnlyList<string> Stage6Freeze =>
+        TrainingRecipe.Load(Path.Combine(TestData.Root, "recipes", "default", "stage6-640.json")).Freeze;
 
     [Fact]
-    public void FrozenModulesKeepTheirWeightsAndBatchNormStatistics()
+    public void FrozenCoarsePathKeepsItsWeightsStatisticsAndCoarseMatches()
     {
         string first = NewDir(), second = NewDir();
+        var freeze = Stage6Freeze;
         var init = Train(Options(first, 2));
-        var tuned = Train(Options(second, 3) with { InitCheckpoint = Path.Combine(first, "model.ckpt"), Freeze = CoarsePath });
-        bool Frozen(string key) => CoarsePath.Any(m => key.StartsWith(m + ".", StringComparison.Ordinal));
+        var tuned = Train(Options(second, 3) with { InitCheckpoint = Path.Combine(first, "model.ckpt"), Freeze = freeze });
+        bool Frozen(string key) => freeze.Any(m => key.StartsWith(m + ".", StringComparison.Ordinal));
         var frozenKeys = init.Keys.Where(Frozen).ToList();
         var trainedKeys = init.Keys.Where(k => !Frozen(k) && k.EndsWith("weight", StringComparison.Ordinal)).ToList();
         Assert.Contains("backbone.layer1.0.bn1.running_mean", frozenKeys);
@@ -139,8 +141,24 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         foreach (string module in new[] { "backbone.layer1_outconv2", "backbone.layer2_outconv", "fine_preprocess", "loftr_fine" })
             Assert.Contains(trainedKeys.Where(k => k.StartsWith(module + ".", StringComparison.Ordinal)),
                 k => (tuned[k] - init[k]).abs().max().item<float>() > 1e-6);
-        string log = File.ReadAllText(Path.Combine(second, "run.json"));
-        Assert.Contains("loftr_coarse", log);
+        Assert.Contains("loftr_coarse", File.ReadAllText(Path.Combine(second, "run.json")));
+
+        // The list is complete: both models give the same coarse confidence matrix, and different sub-pixel matches.
+        using var a = new Loftr.Model.LoftrModel(TrainingTestData.TinyConfig);
+        using var b = new Loftr.Model.LoftrModel(TrainingTestData.TinyConfig);
+        StateDictIO.LoadInto(a, init, "init");
+        StateDictIO.LoadInto(b, tuned, "tuned");
+        a.eval();
+        b.eval();
+        using (no_grad())
+        {
+            using var batch = PairSample.Collate([Data().ValidationSample(0)], TrainingTestData.TinyConfig.Backbone.CoarseResolution);
+            using var oa = a.Forward(batch.Image0, batch.Image1, threshold: 0.0); // every mutual nearest neighbour: a barely trained model
+            using var ob = b.Forward(batch.Image0, batch.Image1, threshold: 0.0);
+            Assert.True(oa.Coarse.ConfMatrix!.eq(ob.Coarse.ConfMatrix!).all().item<bool>(), "coarse confidences differ");
+            Assert.True(oa.Keypoints1.shape[0] > 0, "no matches to compare");
+            Assert.True((oa.Keypoints1 - ob.Keypoints1).abs().max().item<float>() > 1e-6, "the fine matches did not change");
+        }
         foreach (var t in init.Values.Concat(tuned.Values)) t.Dispose();
     }
 
