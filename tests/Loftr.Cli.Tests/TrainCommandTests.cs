@@ -180,6 +180,8 @@ public sealed class TrainCommandTests(ITestOutputHelper log) : IDisposable
         File.WriteAllText(bad, "{ \"preset\": \"small\", \"freeze\": [\"loftr_coarse\", \"backbone.layer9\"] }");
         Fails(2, "Cannot freeze 'backbone.layer9': the model has no such module", "train", "--recipe", bad, "--images", Photos, "--out", output);
         Assert.False(Directory.Exists(output));
+        File.WriteAllText(bad, "{ \"preset\": \"small\", \"freeze\": null }");
+        Fails(2, $"recipe {bad}: freeze must be a list of module names", "train", "--recipe", bad, "--images", Photos, "--out", output);
 
         // The default recipe's split names photos that are not in the test folder.
         r = Fails(2, "the held-out split names", "train", "--recipe", Recipe, "--images", Photos, "--out", output);

@@ -94,6 +94,7 @@ internal sealed class TrainArguments
         Augmentation = recipe.Augmentation.ToAugmentation();
         if (!(recipe.FineWeight > 0) || double.IsInfinity(recipe.FineWeight)) throw Bad($"fineWeight must be a positive number, got {recipe.FineWeight}.");
         FineWeight = recipe.FineWeight;
+        if (recipe.Freeze is null) throw Bad("freeze must be a list of module names (e.g. [\"loftr_coarse\"]), not null.");
         if (recipe.Freeze.Any(string.IsNullOrWhiteSpace)) throw Bad("freeze lists an empty module name.");
         Freeze = recipe.Freeze;
     }

@@ -22,7 +22,7 @@ internal sealed class FrozenModules
     public long FrozenParameters { get; }
 
     /// <summary>Freezes the modules named <paramref name="names"/> (state-dict names, e.g. <c>loftr_coarse</c>).</summary>
-    /// <exception cref="ArgumentException">A name is not a module of the model.</exception>
+    /// <exception cref="ArgumentException">A name is not a module of the model, or nothing would be left to train.</exception>
     public static FrozenModules Apply(LoftrModel model, IReadOnlyList<string> names)
     {
         var byName = model.named_modules().Where(m => m.name.Length > 0).ToDictionary(m => m.name, m => m.module, StringComparer.Ordinal);
@@ -45,6 +45,8 @@ internal sealed class FrozenModules
                 p.requires_grad_(false);
                 if (frozen.Add(p.Handle)) count += p.numel();
             }
+        if (count > 0 && model.parameters().All(p => !p.requires_grad))
+            throw new ArgumentException($"Freezing {string.Join(", ", names)} leaves nothing to train.", nameof(names));
         return new FrozenModules(modules, count);
     }
 

@@ -92,7 +92,15 @@ public sealed class LoftrTrainer : IDisposable
         var model = _model!;
         var config = _config!;
         using var precision = PrecisionPlan.Create(o.Precision, model);
-        _frozen = FrozenModules.Apply(model, o.Freeze); // before anything is written: a wrong name leaves no run folder
+        try
+        {
+            _frozen = FrozenModules.Apply(model, o.Freeze); // before anything is written: a wrong name leaves no run folder
+        }
+        catch
+        {
+            resumeState?.Dispose();
+            throw;
+        }
         Directory.CreateDirectory(o.OutputDirectory);
         Directory.CreateDirectory(Path.Combine(o.OutputDirectory, "checkpoints"));
         using var optimizer = new AdamW(precision.MasterParameters, o.TrueLearningRate,

@@ -163,11 +163,16 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void FreezingAnUnknownModuleIsRejectedByName()
+    public void FreezingAnUnknownModuleOrEverythingIsRejected()
     {
         var e = Assert.Throws<ArgumentException>(() => Train(Options(NewDir(), 1) with { Freeze = ["backbone.layer9"] }));
         Assert.Contains("'backbone.layer9'", e.Message);
         Assert.Contains("loftr_coarse", e.Message); // lists the modules there are
+        e = Assert.Throws<ArgumentException>(() => Train(Options(NewDir(), 1) with
+        {
+            Freeze = ["backbone", "loftr_coarse", "fine_preprocess", "loftr_fine"],
+        }));
+        Assert.Contains("leaves nothing to train", e.Message);
     }
 
     [Fact]
