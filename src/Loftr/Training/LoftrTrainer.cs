@@ -274,6 +274,10 @@ public sealed class LoftrTrainer : IDisposable
             _model = new LoftrModel(_config);
             StateDictIO.LoadInto(_model, state.StateDict, resumeFrom);
             _out.WriteLine($"  resuming from {resumeFrom} (step {state.GlobalStep})");
+            var savedFreeze = SavedFreeze(state.TrainerState);
+            if (savedFreeze is not null && !savedFreeze.SequenceEqual(o.Freeze, StringComparer.Ordinal))
+                _out.WriteLine($"  note: the checkpoint's run froze [{string.Join(", ", savedFreeze)}]; this run freezes " +
+                    $"[{string.Join(", ", o.Freeze)}]");
             resumeState = state;
             return state.GlobalStep;
         }
@@ -287,6 +291,24 @@ public sealed class LoftrTrainer : IDisposable
         torch.manual_seed(o.Seed);
         _model = new LoftrModel(_config!);
         return 0;
+    }
+
+    /// <summary>The freeze list recorded in a checkpoint's trainer state (empty before the option existed), or null.</summary>
+    private static List<string>? SavedFreeze(string? trainerState)
+    {
+        if (trainerState is null) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(trainerState);
+            if (!doc.RootElement.TryGetProperty("options", out var options)) return null;
+            return options.TryGetProperty(nameof(TrainerOptions.Freeze), out var freeze) && freeze.ValueKind == JsonValueKind.Array
+                ? freeze.EnumerateArray().Select(e => e.GetString() ?? "").ToList()
+                : [];
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static bool SameArchitecture(LoftrConfig a, LoftrConfig b) =>

@@ -163,6 +163,19 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void ResumingWithAnotherFreezeListSaysSo()
+    {
+        string dir = NewDir();
+        var partial = Train(Options(dir, 3) with { StopAfter = 1, Freeze = ["loftr_coarse"] });
+        var writer = new StringWriter();
+        using (var trainer = new LoftrTrainer(TrainingTestData.TinyConfig, Data(), Options(dir, 2) with { Resume = true }, writer))
+            trainer.Run();
+        output.WriteLine(writer.ToString());
+        Assert.Contains("note: the checkpoint's run froze [loftr_coarse]; this run freezes []", writer.ToString());
+        foreach (var t in partial.Values) t.Dispose();
+    }
+
+    [Fact]
     public void FreezingAnUnknownModuleOrEverythingIsRejected()
     {
         var e = Assert.Throws<ArgumentException>(() => Train(Options(NewDir(), 1) with { Freeze = ["backbone.layer9"] }));
