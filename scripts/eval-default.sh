@@ -13,14 +13,21 @@ PHOTOS="${2:-../shared/data/train_photos}"
 OUT=docs/eval
 dotnet build src/Loftr.Cli/Loftr.Cli.csproj -c Release --nologo -v q >/dev/null
 run() { dotnet run --no-build -c Release --project src/Loftr.Cli/Loftr.Cli.csproj -- "$@"; }
-G="--generated-by scripts/eval-default.sh"
+# bench NAME TITLE ARGS...: one `loftr eval` of both methods, written to docs/eval/default_NAME.{json,md,png}
+bench() {
+  local name=$1 title=$2; shift 2
+  run eval "$@" --method loftr,sift --title "$title" --generated-by scripts/eval-default.sh \
+    --json "$OUT/default_$name.json" --markdown "$OUT/default_$name.md" --plot "$OUT/default_$name.png"
+}
+GRAFFITI=(homography --dataset homography-pair --image0 "$DATA/homography/graf1.png" --image1 "$DATA/homography/graf3.png" --homography "$DATA/homography/graf_H1to3.txt")
+PHOTO_PAIRS=(homography --dataset photos --images "$PHOTOS" --split recipes/default/split.json --recipe recipes/default/recipe.json --pairs-per-photo 4 --seed 66 --size 640x480)
 
-run eval pose --dataset pairs --pairs "$DATA/scannet/scannet_pairs.txt" --method loftr,sift --title "Default model vs SIFT: relative pose on 14 ScanNet pairs" $G --json "$OUT/default_scannet.json" --markdown "$OUT/default_scannet.md" --plot "$OUT/default_scannet.png"
-run eval homography --dataset homography-pair --image0 "$DATA/homography/graf1.png" --image1 "$DATA/homography/graf3.png" --homography "$DATA/homography/graf_H1to3.txt" --method loftr,sift --title "Default model vs SIFT: homography on graffiti 1-3" $G --json "$OUT/default_graffiti.json" --markdown "$OUT/default_graffiti.md" --plot "$OUT/default_graffiti.png"
-run eval homography --dataset homography-pair --image0 "$DATA/homography/graf1.png" --image1 "$DATA/homography/graf3.png" --homography "$DATA/homography/graf_H1to3.txt" --method loftr,sift --ransac-threshold 2 --title "Default model vs SIFT: homography on graffiti 1-3, RANSAC 2 px" $G --json "$OUT/default_graffiti_ransac2.json" --markdown "$OUT/default_graffiti_ransac2.md" --plot "$OUT/default_graffiti_ransac2.png"
+bench scannet "Default model vs SIFT: relative pose on 14 ScanNet pairs" pose --dataset pairs --pairs "$DATA/scannet/scannet_pairs.txt"
+bench graffiti "Default model vs SIFT: homography on graffiti 1-3" "${GRAFFITI[@]}"
+bench graffiti_ransac2 "Default model vs SIFT: homography on graffiti 1-3, RANSAC 2 px" "${GRAFFITI[@]}" --ransac-threshold 2
 # The same two homography benchmarks with OpenCV's USAC MAGSAC++ (the estimator of `loftr match --geometry` and of the
 # COLMAP export) instead of the HPatches protocol's cv2.findHomography(RANSAC), for both methods.
-run eval homography --dataset homography-pair --image0 "$DATA/homography/graf1.png" --image1 "$DATA/homography/graf3.png" --homography "$DATA/homography/graf_H1to3.txt" --method loftr,sift --estimator magsac --title "Default model vs SIFT: homography on graffiti 1-3, MAGSAC++ 3 px" $G --json "$OUT/default_graffiti_magsac.json" --markdown "$OUT/default_graffiti_magsac.md" --plot "$OUT/default_graffiti_magsac.png"
-run eval homography --dataset photos --images "$PHOTOS" --split recipes/default/split.json --recipe recipes/default/recipe.json --pairs-per-photo 4 --seed 66 --size 640x480 --method loftr,sift --estimator magsac --title "Default model vs SIFT: homography on 120 held-out photo pairs, MAGSAC++ 3 px" $G --json "$OUT/default_photos_magsac.json" --markdown "$OUT/default_photos_magsac.md" --plot "$OUT/default_photos_magsac.png"
-run eval stereo --dataset stereo --data-root "$DATA/stereo" --method loftr,sift --sift-max-features 6000 --title "Default model vs SIFT: stereo accuracy on Middlebury Aloe" $G --json "$OUT/default_aloe.json" --markdown "$OUT/default_aloe.md" --plot "$OUT/default_aloe.png"
-run eval homography --dataset photos --images "$PHOTOS" --split recipes/default/split.json --recipe recipes/default/recipe.json --pairs-per-photo 4 --seed 66 --size 640x480 --method loftr,sift --title "Default model vs SIFT: homography on 120 held-out photo pairs" $G --json "$OUT/default_photos.json" --markdown "$OUT/default_photos.md" --plot "$OUT/default_photos.png"
+bench graffiti_magsac "Default model vs SIFT: homography on graffiti 1-3, MAGSAC++ 3 px" "${GRAFFITI[@]}" --estimator magsac
+bench photos_magsac "Default model vs SIFT: homography on 120 held-out photo pairs, MAGSAC++ 3 px" "${PHOTO_PAIRS[@]}" --estimator magsac
+bench aloe "Default model vs SIFT: stereo accuracy on Middlebury Aloe" stereo --dataset stereo --data-root "$DATA/stereo" --sift-max-features 6000
+bench photos "Default model vs SIFT: homography on 120 held-out photo pairs" "${PHOTO_PAIRS[@]}"

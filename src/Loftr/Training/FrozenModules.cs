@@ -45,7 +45,7 @@ internal sealed class FrozenModules
                 p.requires_grad_(false);
                 if (frozen.Add(p.Handle)) count += p.numel();
             }
-        if (count > 0 && model.parameters().All(p => !p.requires_grad))
+        if (model.parameters().All(p => !p.requires_grad))
             throw new ArgumentException($"Freezing {string.Join(", ", names)} leaves nothing to train.", nameof(names));
         return new FrozenModules(modules, count);
     }

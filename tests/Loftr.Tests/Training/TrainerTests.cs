@@ -1,5 +1,5 @@
-using Loftr.Tests.Infrastructure;
 using Loftr.IO;
+using Loftr.Tests.Infrastructure;
 using Loftr.Training;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
