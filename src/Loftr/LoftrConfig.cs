@@ -30,6 +30,19 @@ public enum TransformerLayerType
     Cross,
 }
 
+/// <summary>How the fine stage turns its correlation heatmap into a sub-pixel position (at inference; training always uses <see cref="Expectation"/>).</summary>
+public enum FineRefinement
+{
+    /// <summary>The spatial expectation over the whole window (the reference).</summary>
+    Expectation,
+
+    /// <summary>
+    /// The expectation over the 3x3 neighbourhood of the heatmap's peak, renormalised: a second mode elsewhere in the
+    /// window no longer pulls the estimate toward it. The standard deviation still comes from the whole window.
+    /// </summary>
+    LocalExpectation,
+}
+
 /// <summary>ResNet-FPN backbone configuration (<c>resnetfpn</c> and <c>resolution</c> in the reference config).</summary>
 /// <param name="InitialDim">Channels of the 7x7 stem convolution.</param>
 /// <param name="BlockDims">Channels of each residual stage: 3 for resolution (8, 2), 4 for (16, 4).</param>
@@ -105,6 +118,11 @@ public sealed record CoarseMatchingConfig(
 /// <param name="FineWindowSize">Side of the fine window (5).</param>
 /// <param name="FineConcatCoarseFeat">Merge the transformed coarse feature into each fine window.</param>
 /// <param name="TempBugFix">Position encoding with the corrected frequencies (indoor_ds_new); false reproduces the original models.</param>
+/// <param name="Refinement">Sub-pixel estimate of the fine stage at inference (the reference: <see cref="FineRefinement.Expectation"/>).</param>
+/// <param name="SharpestFraction">
+/// Fraction of each pair's matches that <see cref="LoftrMatcher"/> returns: those with the smallest fine standard
+/// deviation (<see cref="MatchResult.FineStd"/>, the sharpest heatmaps). 1 (the reference) keeps every match.
+/// </param>
 public sealed record LoftrConfig(
     BackboneConfig Backbone,
     TransformerConfig Coarse,
@@ -112,7 +130,9 @@ public sealed record LoftrConfig(
     TransformerConfig Fine,
     int FineWindowSize = 5,
     bool FineConcatCoarseFeat = true,
-    bool TempBugFix = true)
+    bool TempBugFix = true,
+    FineRefinement Refinement = FineRefinement.Expectation,
+    double SharpestFraction = 1.0)
 {
     /// <summary>The reference architecture with the given matching type, threshold and position-encoding behaviour.</summary>
     public static LoftrConfig Reference(CoarseMatchType matchType, bool tempBugFix, double threshold = 0.2, int borderRemove = 2) => new(
@@ -187,5 +207,9 @@ public sealed record LoftrConfig(
             throw new ArgumentException("d_model must be divisible by nhead.");
         if (FineWindowSize < 1 || FineWindowSize % 2 == 0)
             throw new ArgumentException("The fine window size must be odd.");
+        if (!Enum.IsDefined(Refinement))
+            throw new ArgumentException($"Unknown fine refinement {(int)Refinement}.");
+        if (!(SharpestFraction > 0 && SharpestFraction <= 1))
+            throw new ArgumentException($"The sharpest fraction must be in (0, 1], got {SharpestFraction}.");
     }
 }

@@ -17,8 +17,17 @@ public sealed record MatchOptions
     /// <summary>Coarse confidence threshold; the model's configured one when null.</summary>
     public double? Threshold { get; init; }
 
-    /// <summary>Keep only the most confident matches (all when null).</summary>
+    /// <summary>Keep only the most confident matches (all when null), after <see cref="SharpestFraction"/>.</summary>
     public int? MaxMatches { get; init; }
+
+    /// <summary>Sub-pixel estimate of the fine stage; the model's configured one (<see cref="LoftrConfig.Refinement"/>) when null.</summary>
+    public FineRefinement? Refinement { get; init; }
+
+    /// <summary>
+    /// Keep this fraction (0, 1] of each pair's matches, those with the smallest <see cref="MatchResult.FineStd"/>; the
+    /// model's configured fraction (<see cref="LoftrConfig.SharpestFraction"/>) when null. 1 keeps every match.
+    /// </summary>
+    public double? SharpestFraction { get; init; }
 
     /// <summary>
     /// In <see cref="LoftrMatcher.MatchBatch"/>, run pairs of different sizes in ONE forward pass by zero-padding them
@@ -92,6 +101,7 @@ public sealed class LoftrMatcher : IDisposable
         ArgumentNullException.ThrowIfNull(image0);
         ArgumentNullException.ThrowIfNull(image1);
         options ??= MatchOptions.Default;
+        CheckOptions(options);
         var size0 = new ImageSize(image0.Cols, image0.Rows);
         var size1 = new ImageSize(image1.Cols, image1.Rows);
         var net0 = NetworkSize(size0, options, name0);
@@ -113,8 +123,9 @@ public sealed class LoftrMatcher : IDisposable
     public IReadOnlyList<MatchResult> MatchBatch(IReadOnlyList<(GrayImage Image0, GrayImage Image1)> pairs, MatchOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(pairs);
-        if (pairs.Count == 0) return [];
         options ??= MatchOptions.Default;
+        CheckOptions(options);
+        if (pairs.Count == 0) return [];
         var prepared = new List<(GrayImage, GrayImage, ImageSize, ImageSize)>();
         for (int i = 0; i < pairs.Count; i++)
         {
@@ -191,7 +202,7 @@ public sealed class LoftrMatcher : IDisposable
             var scale0 = tensor(batch.SelectMany(p => new[] { (float)p.Orig0.Width / p.Net0.Width, (float)p.Orig0.Height / p.Net0.Height }).ToArray()).view(n, 2);
             var scale1 = tensor(batch.SelectMany(p => new[] { (float)p.Orig1.Width / p.Net1.Width, (float)p.Orig1.Height / p.Net1.Height }).ToArray()).view(n, 2);
 
-            using var output = _model.Forward(img0, img1, mask0, mask1, scale0, scale1, options.Threshold);
+            using var output = _model.Forward(img0, img1, mask0, mask1, scale0, scale1, options.Threshold, refinement: options.Refinement);
             var bIds = output.BatchIndex.ToArrayOrEmpty<long>();
             var kp0 = output.Keypoints0.ToArrayOrEmpty<float>();
             var kp1 = output.Keypoints1.ToArrayOrEmpty<float>();
@@ -215,10 +226,21 @@ public sealed class LoftrMatcher : IDisposable
                     NetworkSize0 = new ImageSize(batch[i].Net0.Width, batch[i].Net0.Height),
                     NetworkSize1 = new ImageSize(batch[i].Net1.Width, batch[i].Net1.Height),
                 };
+                r = r.Sharpest(options.SharpestFraction ?? Config.SharpestFraction);
                 results.Add(options.MaxMatches is int k && k < r.Count ? r.TopK(k) : r);
             }
             return results;
         }
+    }
+
+    private static void CheckOptions(MatchOptions options)
+    {
+        if (options.SharpestFraction is double f && !(f > 0 && f <= 1))
+            throw new ArgumentException($"SharpestFraction must be in (0, 1], got {f}.", nameof(options));
+        if (options.Refinement is FineRefinement mode && !Enum.IsDefined(mode))
+            throw new ArgumentException($"Unknown fine refinement {(int)mode}.", nameof(options));
+        if (options.MaxMatches is < 0)
+            throw new ArgumentException($"MaxMatches must not be negative, got {options.MaxMatches}.", nameof(options));
     }
 
     private static void Paste(Tensor images, Tensor? masks, int i, GrayImage image, int res)

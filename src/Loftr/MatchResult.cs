@@ -17,6 +17,7 @@ public readonly record struct ImageSize(int Width, int Height)
 /// <summary>
 /// The matches of one image pair. Keypoints are in the pixel coordinates of the ORIGINAL images, sorted as the network
 /// produced them (row-major over the coarse grid of image 0) unless a top-k selection reordered them by confidence.
+/// With a <see cref="LoftrConfig.SharpestFraction"/> below 1 only the sharpest matches are kept (<see cref="Sharpest"/>).
 /// </summary>
 public sealed class MatchResult
 {
@@ -50,8 +51,29 @@ public sealed class MatchResult
     public MatchResult TopK(int k)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
-        var order = Enumerable.Range(0, Count).OrderByDescending(i => Confidence[i]).ThenBy(i => i).Take(k).ToArray();
-        return new MatchResult
+        return Select(Enumerable.Range(0, Count).OrderByDescending(i => Confidence[i]).ThenBy(i => i).Take(k).ToArray());
+    }
+
+    /// <summary>
+    /// The ceil(<paramref name="fraction"/> x <see cref="Count"/>) matches with the smallest <see cref="FineStd"/> (ties:
+    /// the earlier match), in their original order; this result itself when the fraction is 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The fraction is not in (0, 1].</exception>
+    public MatchResult Sharpest(double fraction)
+    {
+        if (!(fraction > 0 && fraction <= 1)) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The fraction must be in (0, 1].");
+        return fraction == 1 ? this : Select(SharpestIndices(FineStd, fraction));
+    }
+
+    /// <summary>Indices (ascending) of the ceil(fraction x n) smallest standard deviations, ties to the earlier index.</summary>
+    internal static int[] SharpestIndices(float[] std, double fraction)
+    {
+        int keep = (int)Math.Ceiling(fraction * std.Length - 1e-9);
+        return Enumerable.Range(0, std.Length).OrderBy(i => std[i]).ThenBy(i => i).Take(keep).Order().ToArray();
+    }
+
+    private MatchResult Select(int[] order) =>
+        new()
         {
             Keypoints0 = order.Select(i => Keypoints0[i]).ToArray(),
             Keypoints1 = order.Select(i => Keypoints1[i]).ToArray(),
@@ -63,5 +85,4 @@ public sealed class MatchResult
             NetworkSize0 = NetworkSize0,
             NetworkSize1 = NetworkSize1,
         };
-    }
 }

@@ -6,7 +6,8 @@ namespace Loftr.Cli.Commands;
 
 /// <summary>
 /// <c>loftr convert IN OUT.safetensors</c>: rewrites a checkpoint (.ckpt or .safetensors) as a safetensors file with
-/// its configuration in the metadata, optionally with another coarse threshold. Used to publish trained models.
+/// its configuration in the metadata, optionally with another coarse threshold, sub-pixel estimate or sharpest
+/// fraction (inference settings). Used to publish trained models.
 /// </summary>
 public static class ConvertCommand
 {
@@ -17,27 +18,40 @@ public static class ConvertCommand
         var output = new Argument<string>("OUT") { Description = "safetensors file to write (replaced atomically)." };
         var preset = new Option<string?>("--preset") { Description = "Configuration of a released checkpoint (else embedded or inferred).", HelpName = "NAME" };
         var threshold = new Option<double?>("--threshold") { Description = "Coarse confidence threshold stored in the configuration.", HelpName = "X" };
+        var refinement = new Option<string?>("--refinement")
+        {
+            Description = "Sub-pixel estimate stored in the configuration: expectation (the reference) or local (around the heatmap's peak).",
+            HelpName = "MODE",
+        };
+        refinement.AcceptOnlyFromAmong(MatchingOptions.RefinementNames);
+        var sharpest = new Option<double?>("--sharpest") { Description = "Fraction (0, 1] of the sharpest matches kept, stored in the configuration.", HelpName = "F" };
         var command = new Command("convert", "Rewrite a checkpoint as .safetensors with its configuration embedded (loads anywhere without a preset).");
         command.Arguments.Add(input);
         command.Arguments.Add(output);
         command.Options.Add(preset);
         command.Options.Add(threshold);
-        command.SetAction(p => Run(context, p.GetValue(input)!, p.GetValue(output)!, p.GetValue(preset), p.GetValue(threshold)));
+        command.Options.Add(refinement);
+        command.Options.Add(sharpest);
+        command.SetAction(p => Run(context, p.GetValue(input)!, p.GetValue(output)!, p.GetValue(preset), p.GetValue(threshold),
+            MatchingOptions.ParseRefinement(p.GetValue(refinement)), p.GetValue(sharpest)));
         return command;
     }
 
-    private static int Run(CliContext context, string input, string output, string? preset, double? threshold)
+    private static int Run(CliContext context, string input, string output, string? preset, double? threshold,
+        FineRefinement? refinement, double? sharpest)
     {
         if (Directory.Exists(input)) throw CliException.Usage($"{input} is a directory, not a checkpoint file.");
         if (!File.Exists(input)) throw CliException.Usage($"checkpoint file not found: {input}");
         if (!output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             throw CliException.Usage($"OUT must end with .safetensors, got {output}.");
         if (threshold is < 0 or > 1) throw CliException.Usage($"--threshold must be in [0, 1], got {threshold}.");
+        if (sharpest is double f && !(f > 0 && f <= 1)) throw CliException.Usage($"--sharpest must be in (0, 1], got {f}.");
         var config = preset is null ? null : ModelLoader.PresetConfig(preset);
         using var model = LoftrCheckpoint.LoadModel(input, config);
         var stored = threshold is double t
             ? model.Config with { CoarseMatching = model.Config.CoarseMatching with { Threshold = t } }
             : model.Config;
+        stored = stored with { Refinement = refinement ?? stored.Refinement, SharpestFraction = sharpest ?? stored.SharpestFraction };
         var meta = new Dictionary<string, string>
         {
             ["source"] = Path.GetFileName(input),
@@ -45,7 +59,8 @@ public static class ConvertCommand
         };
         LoftrCheckpoint.SaveSafeTensors(model, output, meta, stored);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{output}: {new FileInfo(output).Length / 1e6:0.0} MB, coarse threshold {stored.CoarseMatching.Threshold}"));
+            $"{output}: {new FileInfo(output).Length / 1e6:0.0} MB, coarse threshold {stored.CoarseMatching.Threshold}, " +
+            $"refinement {stored.Refinement}, sharpest fraction {stored.SharpestFraction}"));
         return ExitCodes.Ok;
     }
 }

@@ -93,6 +93,10 @@ public static class MatchCommand
     private static string Describe(MatchSettings s, LoftrMatcher matcher, PairMatches m)
     {
         var parts = new List<string> { $"threshold {F(s.Threshold ?? matcher.Config.CoarseMatching.Threshold)}", $"resize {s.Resize}" };
+        var refinement = s.Refinement ?? matcher.Config.Refinement;
+        if (refinement != FineRefinement.Expectation) parts.Add("local sub-pixel estimate");
+        double sharpest = s.SharpestFraction ?? matcher.Config.SharpestFraction;
+        if (sharpest < 1) parts.Add($"sharpest {F(sharpest * 100)} %");
         if (s.MaxMatches is int k) parts.Add($"top {k}");
         if (s.Rotations.Count > 1 || s.Rotations[0] != 0)
             parts.Add(m.Rotation is int r ? $"rotation {r}° of [{string.Join(",", s.Rotations)}]" : $"union of rotations [{string.Join(",", s.Rotations)}]");

@@ -50,6 +50,23 @@ public sealed class MatchingOptions
         CustomParser = r => (int?)ParsePositiveInt(r, "--max-matches"),
     };
 
+    /// <summary>--refinement.</summary>
+    public Option<string?> Refinement { get; } = new("--refinement")
+    {
+        Description = "Sub-pixel estimate of the fine stage: expectation (over the whole 5x5 window, the reference) or local (around " +
+            "the heatmap's peak). Default: the model's (local for the shipped model, expectation for the released ones).",
+        HelpName = "MODE",
+    };
+
+    /// <summary>--sharpest.</summary>
+    public Option<double?> Sharpest { get; } = new("--sharpest")
+    {
+        Description = "Keep this fraction (0, 1] of the matches, those with the sharpest sub-pixel heatmaps (smallest fine std), " +
+            "before --max-matches. Default: the model's (0.5 for the shipped model, 1 = all for the released ones).",
+        HelpName = "F",
+        CustomParser = r => ParseDouble(r, "--sharpest", 1e-9, 1),
+    };
+
     /// <summary>--geometry.</summary>
     public Option<string?> Geometry { get; } = new("--geometry", "-g")
     {
@@ -120,12 +137,25 @@ public sealed class MatchingOptions
     {
         Geometry.AcceptOnlyFromAmong("homography", "fundamental", "essential");
         RotationModeOption.AcceptOnlyFromAmong("best", "union");
+        Refinement.AcceptOnlyFromAmong(RefinementNames);
     }
+
+    /// <summary>The accepted values of <c>--refinement</c>.</summary>
+    public static string[] RefinementNames { get; } = ["expectation", "local"];
+
+    /// <summary>Parses a <c>--refinement</c> value (already validated) into the library's enum.</summary>
+    public static FineRefinement? ParseRefinement(string? name) => name switch
+    {
+        null => null,
+        "expectation" => FineRefinement.Expectation,
+        "local" => FineRefinement.LocalExpectation,
+        _ => throw CliException.Usage($"--refinement: '{name}' is not one of {string.Join(", ", RefinementNames)}."),
+    };
 
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Weights, Preset, Resize, Threshold, MaxMatches, Geometry, GeometryThreshold, K0, K1, Rotations,
+        foreach (var o in new Option[] { Weights, Preset, Resize, Threshold, MaxMatches, Refinement, Sharpest, Geometry, GeometryThreshold, K0, K1, Rotations,
                      RotationModeOption, Symmetric, Threads })
             command.Options.Add(o);
     }
@@ -150,6 +180,8 @@ public sealed class MatchingOptions
             Resize = p.GetValue(Resize) ?? ResizeSpec.Default,
             Threshold = p.GetValue(Threshold),
             MaxMatches = p.GetValue(MaxMatches),
+            Refinement = ParseRefinement(p.GetValue(Refinement)),
+            SharpestFraction = p.GetValue(Sharpest),
             Geometry = geometry,
             GeometryThreshold = p.GetValue(GeometryThreshold),
             K0 = k0,

@@ -37,6 +37,7 @@ public sealed record EvalCommandOptions
 
         methods (repeat or comma-separate to compare; default sift):
           --method sift|loftr          --weights FILE (.ckpt/.safetensors, for loftr) [--preset indoor_ds_new|outdoor_ds|...] [--threshold T]
+                                       [--refinement expectation|local] [--sharpest F] (default: the model's)
           --sift-max-features N        --sift-ratio R (default 0.8)
 
         protocol (defaults per dataset):
@@ -116,6 +117,12 @@ public sealed record EvalCommandOptions
 
     /// <summary>LoFTR coarse threshold override.</summary>
     public double? Threshold { get; init; }
+
+    /// <summary>LoFTR sub-pixel estimate override.</summary>
+    public FineRefinement? Refinement { get; init; }
+
+    /// <summary>LoFTR sharpest-fraction override.</summary>
+    public double? SharpestFraction { get; init; }
 
     /// <summary>SIFT keypoint limit (0 = all).</summary>
     public int SiftMaxFeatures { get; init; }
@@ -219,6 +226,13 @@ public sealed record EvalCommandOptions
                 "--weights" => o with { Weights = Value() },
                 "--preset" => o with { Preset = Value() },
                 "--threshold" => o with { Threshold = Positive(name, Value()) },
+                "--refinement" => o with { Refinement = Value() switch
+                {
+                    "expectation" => FineRefinement.Expectation,
+                    "local" => FineRefinement.LocalExpectation,
+                    var v => throw new EvalUsageException($"--refinement must be expectation or local, got '{v}'."),
+                } },
+                "--sharpest" => o with { SharpestFraction = Positive(name, Value()) },
                 "--sift-max-features" => o with { SiftMaxFeatures = NonNegativeInt(name, Value()) },
                 "--sift-ratio" => o with { SiftRatio = Positive(name, Value()) },
                 "--resize" => o with { Resize = Value() },
@@ -281,6 +295,7 @@ public sealed record EvalCommandOptions
             throw new EvalUsageException("--method loftr needs --weights FILE (this build carries no default model).");
         if (Estimator is not ("ransac" or "magsac")) throw new EvalUsageException($"--estimator must be ransac or magsac, got '{Estimator}'.");
         if (!(SiftRatio <= 1)) throw new EvalUsageException($"--sift-ratio must be in (0, 1], got {SiftRatio}.");
+        if (SharpestFraction is > 1) throw new EvalUsageException($"--sharpest must be in (0, 1], got {SharpestFraction}.");
     }
 
     /// <summary>Parses "WxH" (positive sides), or null.</summary>

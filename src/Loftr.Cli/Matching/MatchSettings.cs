@@ -22,6 +22,12 @@ public sealed record MatchSettings
     /// <summary>Coarse confidence threshold; the model's when null.</summary>
     public double? Threshold { get; init; }
 
+    /// <summary>Sub-pixel estimate; the model's when null.</summary>
+    public FineRefinement? Refinement { get; init; }
+
+    /// <summary>Fraction of the sharpest matches kept; the model's when null.</summary>
+    public double? SharpestFraction { get; init; }
+
     /// <summary>Keep the N most confident matches (after merging rotations / directions).</summary>
     public int? MaxMatches { get; init; }
 

@@ -90,7 +90,7 @@ public sealed class PairMatcher(LoftrMatcher matcher, MatchSettings settings)
     // Matches network-sized images and scales the keypoints to the original sizes (as LoftrMatcher does: x * (w / w_net)).
     private PairMatches Run(GrayImage a, GrayImage b, ImageSize sizeA, ImageSize sizeB)
     {
-        var r = matcher.Match(a, b, new MatchOptions { Threshold = settings.Threshold });
+        var r = matcher.Match(a, b, new MatchOptions { Threshold = settings.Threshold, Refinement = settings.Refinement, SharpestFraction = settings.SharpestFraction });
         float sxa = (float)sizeA.Width / a.Width, sya = (float)sizeA.Height / a.Height;
         float sxb = (float)sizeB.Width / b.Width, syb = (float)sizeB.Height / b.Height;
         return new PairMatches

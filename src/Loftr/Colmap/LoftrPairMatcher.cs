@@ -25,7 +25,10 @@ public sealed class LoftrPairMatcher : IPairMatcher, IDisposable
         _matcher = matcher;
         _options = options ?? MatchOptions.Default;
         _owns = owns;
-        Identity = $"loftr|{modelTag}|maxsize={_options.MaxSize}|size={_options.Size}|thr={_options.Threshold}|top={_options.MaxMatches}";
+        // Per-call overrides only: the model tag stands for the weights and the configuration they carry.
+        Identity = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"loftr|{modelTag}|maxsize={_options.MaxSize}|size={_options.Size}|thr={_options.Threshold}|top={_options.MaxMatches}" +
+            $"|refine={_options.Refinement}|sharp={_options.SharpestFraction}");
     }
 
     /// <summary>Loads weights (see <see cref="LoftrMatcher.Load"/>) and tags them with the file's SHA-256.</summary>

@@ -22,10 +22,17 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <param name="threshold">Coarse confidence threshold (the model's when null).</param>
     /// <param name="weightsName">Weights name shown in reports (e.g. the file name).</param>
     /// <param name="ownsMatcher">Dispose the matcher with this object.</param>
-    public LoftrEvalMatcher(LoftrMatcher matcher, double? threshold = null, string? weightsName = null, bool ownsMatcher = true)
+    /// <param name="refinement">Sub-pixel estimate override (the model's when null).</param>
+    /// <param name="sharpestFraction">Fraction of the sharpest matches kept (the model's when null).</param>
+    public LoftrEvalMatcher(LoftrMatcher matcher, double? threshold = null, string? weightsName = null, bool ownsMatcher = true,
+        FineRefinement? refinement = null, double? sharpestFraction = null)
     {
         _matcher = matcher ?? throw new ArgumentNullException(nameof(matcher));
+        if (sharpestFraction is double f && !(f > 0 && f <= 1))
+            throw new ArgumentOutOfRangeException(nameof(sharpestFraction), f, "The sharpest fraction must be in (0, 1].");
         Threshold = threshold;
+        Refinement = refinement ?? matcher.Config.Refinement;
+        SharpestFraction = sharpestFraction ?? matcher.Config.SharpestFraction;
         WeightsName = weightsName;
         _ownsMatcher = ownsMatcher;
     }
@@ -34,15 +41,33 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <param name="weightsPath">A <c>.ckpt</c> or <c>.safetensors</c> file.</param>
     /// <param name="preset">Preset name (<see cref="LoftrConfig.FromPresetName"/>), or null for the embedded / inferred configuration.</param>
     /// <param name="threshold">Coarse confidence threshold override.</param>
+    /// <param name="refinement">Sub-pixel estimate override.</param>
+    /// <param name="sharpestFraction">Sharpest-fraction override.</param>
     /// <returns>The matcher.</returns>
-    public static LoftrEvalMatcher Load(string weightsPath, string? preset = null, double? threshold = null)
+    public static LoftrEvalMatcher Load(string weightsPath, string? preset = null, double? threshold = null,
+        FineRefinement? refinement = null, double? sharpestFraction = null)
     {
         var config = preset is null ? null : LoftrConfig.FromPresetName(preset);
-        return new LoftrEvalMatcher(LoftrMatcher.Load(weightsPath, config), threshold, Path.GetFileName(weightsPath));
+        var matcher = LoftrMatcher.Load(weightsPath, config);
+        try
+        {
+            return new LoftrEvalMatcher(matcher, threshold, Path.GetFileName(weightsPath), true, refinement, sharpestFraction);
+        }
+        catch
+        {
+            matcher.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Coarse confidence threshold override.</summary>
     public double? Threshold { get; }
+
+    /// <summary>The sub-pixel estimate used.</summary>
+    public FineRefinement Refinement { get; }
+
+    /// <summary>The fraction of the sharpest matches kept.</summary>
+    public double SharpestFraction { get; }
 
     /// <summary>Weights name shown in reports.</summary>
     public string? WeightsName { get; }
@@ -57,8 +82,13 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         {
             var c = _matcher.Config;
             double thr = Threshold ?? c.CoarseMatching.Threshold;
+            string refinement = Refinement == FineRefinement.Expectation ? "" : ", local sub-pixel estimate";
+            string sharpest = SharpestFraction < 1
+                ? string.Create(CultureInfo.InvariantCulture, $", sharpest {SharpestFraction * 100:0.##} % of the matches")
+                : "";
             return string.Create(CultureInfo.InvariantCulture,
-                $"LoFTR {WeightsName ?? "(in-memory model)"}: {c.CoarseMatching.MatchType}, coarse d_model {c.Coarse.DModel}, threshold {thr}");
+                $"LoFTR {WeightsName ?? "(in-memory model)"}: {c.CoarseMatching.MatchType}, coarse d_model {c.Coarse.DModel}, threshold {thr}") +
+                refinement + sharpest;
         }
     }
 
@@ -69,7 +99,7 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         ArgumentNullException.ThrowIfNull(image1);
         if (!padToSquare)
         {
-            var r = _matcher.Match(image0, image1, new MatchOptions { Threshold = Threshold });
+            var r = _matcher.Match(image0, image1, new MatchOptions { Threshold = Threshold, Refinement = Refinement, SharpestFraction = SharpestFraction });
             return new EvalMatches(ToPoints(r.Keypoints0), ToPoints(r.Keypoints1), r.Confidence);
         }
         return MatchPadded(GrayImage.FromMat(image0), GrayImage.FromMat(image1));
@@ -82,18 +112,16 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         using var mode = inference_mode();
         var (img0, mask0) = Padded(g0, res);
         var (img1, mask1) = Padded(g1, res);
-        using var output = _matcher.Model.Forward(img0, img1, mask0, mask1, null, null, Threshold);
+        using var output = _matcher.Model.Forward(img0, img1, mask0, mask1, null, null, Threshold, refinement: Refinement);
         var kp0 = output.Keypoints0.data<float>().ToArray();
         var kp1 = output.Keypoints1.data<float>().ToArray();
         var conf = output.Confidence.data<float>().ToArray();
-        var p0 = new Point2d[conf.Length];
-        var p1 = new Point2d[conf.Length];
-        for (int i = 0; i < conf.Length; i++)
-        {
-            p0[i] = new Point2d(kp0[2 * i], kp0[2 * i + 1]);
-            p1[i] = new Point2d(kp1[2 * i], kp1[2 * i + 1]);
-        }
-        return new EvalMatches(p0, p1, conf);
+        var std = output.Fine.Expectation[.., 2].contiguous().data<float>().ToArray();
+        var keep = MatchResult.SharpestIndices(std, SharpestFraction);
+        return new EvalMatches(
+            keep.Select(i => new Point2d(kp0[2 * i], kp0[2 * i + 1])).ToArray(),
+            keep.Select(i => new Point2d(kp1[2 * i], kp1[2 * i + 1])).ToArray(),
+            keep.Select(i => conf[i]).ToArray());
     }
 
     private static (Tensor Image, Tensor Mask) Padded(GrayImage g, int res)

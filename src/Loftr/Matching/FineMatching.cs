@@ -23,14 +23,19 @@ public sealed record FineMatchingOutput(Tensor Expectation, Tensor Keypoints0, T
 /// <summary>
 /// Sub-pixel refinement: correlates the centre feature of each window of image 0 with every position of the window of
 /// image 1, takes the softmax heatmap's spatial expectation (and its standard deviation), and moves the image-1
-/// keypoint by expectation * (W/2) fine pixels. Windows [M, W*W, C].
+/// keypoint by expectation * (W/2) fine pixels (or by the expectation around the heatmap's peak, see
+/// <see cref="FineRefinement.LocalExpectation"/>). Windows [M, W*W, C].
 /// </summary>
 public static class FineMatching
 {
     private static readonly Scalar MinVariance = 1e-10.ToScalar();
 
-    /// <summary>Runs fine matching; <paramref name="scale1"/> [N, 2] maps input pixels to original pixels (or null).</summary>
-    public static FineMatchingOutput Forward(Tensor featF0, Tensor featF1, CoarseMatches coarse, PairGeometry g, Tensor? scale1)
+    /// <summary>
+    /// Runs fine matching; <paramref name="scale1"/> [N, 2] maps input pixels to original pixels (or null);
+    /// <paramref name="refinement"/> chooses the sub-pixel estimate (the standard deviation is the same for both).
+    /// </summary>
+    public static FineMatchingOutput Forward(Tensor featF0, Tensor featF1, CoarseMatches coarse, PairGeometry g, Tensor? scale1,
+        FineRefinement refinement = FineRefinement.Expectation)
     {
         using var scope = NewDisposeScope();
         featF0 = featF0.to(ScalarType.Float32); // heatmaps and coordinates in float32 whatever the features' precision
@@ -49,16 +54,7 @@ public static class FineMatching
         var sim = einsum("mc,mrc->mr", centre, featF1);
         using var softmaxScale = (1.0 / Math.Sqrt(c)).ToScalar();
         var heatmap = nn.functional.softmax(sim.mul(softmaxScale), 1);          // [M, WW]
-
-        var lin = linspace(-1, 1, w, dtype: ScalarType.Float32, device: featF0.device);
-        var gridX = lin.unsqueeze(0).expand(w, w).reshape(-1);                  // x varies along columns
-        var gridY = lin.unsqueeze(1).expand(w, w).reshape(-1);
-        var ex = (heatmap * gridX).sum(-1);
-        var ey = (heatmap * gridY).sum(-1);
-        var coords = stack([ex, ey], -1);                                        // [M, 2]
-        var grid = stack([gridX, gridY], -1).unsqueeze(0);                       // [1, WW, 2]
-        var variance = (grid.pow(Scalars.Two) * heatmap.unsqueeze(-1)).sum(1) - coords.pow(Scalars.Two);
-        var std = variance.clamp(min: MinVariance).sqrt().sum(-1);
+        var (coords, std) = Expectation(heatmap, w, refinement);
         var expectation = cat([coords, std.unsqueeze(1)], -1);
 
         long mPred = coarse.Confidence.shape[0];
@@ -73,5 +69,33 @@ public static class FineMatching
             expectation.MoveToOuterDisposeScope(),
             coarse.Keypoints0.clone().MoveToOuterDisposeScope(),
             kp1.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The sub-pixel position of each heatmap [M, W*W] (row-major window, coordinates normalised to [-1, 1]) and the
+    /// summed x and y standard deviation of the whole heatmap: returns ([M, 2], [M]).
+    /// </summary>
+    internal static (Tensor Coords, Tensor Std) Expectation(Tensor heatmap, long w, FineRefinement refinement)
+    {
+        var lin = linspace(-1, 1, w, dtype: ScalarType.Float32, device: heatmap.device);
+        var gridX = lin.unsqueeze(0).expand(w, w).reshape(-1);                  // x varies along columns
+        var gridY = lin.unsqueeze(1).expand(w, w).reshape(-1);
+        var coords = stack([(heatmap * gridX).sum(-1), (heatmap * gridY).sum(-1)], -1);   // [M, 2]
+        var grid = stack([gridX, gridY], -1).unsqueeze(0);                       // [1, WW, 2]
+        var variance = (grid.pow(Scalars.Two) * heatmap.unsqueeze(-1)).sum(1) - coords.pow(Scalars.Two);
+        var std = variance.clamp(min: MinVariance).sqrt().sum(-1);
+        if (refinement == FineRefinement.LocalExpectation && heatmap.shape[0] > 0)
+        {
+            // Cells at most one step (2 / (w - 1) in normalised units) from the peak, in x and in y.
+            var peak = heatmap.argmax(1);
+            var peakX = gridX.index([TensorIndex.Tensor(peak)]).unsqueeze(1);
+            var peakY = gridY.index([TensorIndex.Tensor(peak)]).unsqueeze(1);
+            using var reach = (1.5 * 2.0 / (w - 1)).ToScalar();
+            var near = (gridX.unsqueeze(0) - peakX).abs().lt(reach).logical_and((gridY.unsqueeze(0) - peakY).abs().lt(reach));
+            var local = heatmap * near.to(heatmap.dtype);
+            local = local / local.sum(1, keepdim: true);
+            coords = stack([(local * gridX).sum(-1), (local * gridY).sum(-1)], -1);
+        }
+        return (coords, std);
     }
 }

@@ -149,9 +149,12 @@ public sealed class LoftrModel : nn.Module
     /// that map network pixels to original pixels, or null to get network pixels. <paramref name="threshold"/> overrides
     /// the configured coarse confidence threshold. <paramref name="trainingSampler"/> (training only) replaces the predicted
     /// coarse matches by the windows the fine stage is trained on (see <see cref="Training.CoarseTrainingSampler"/>).
+    /// <paramref name="refinement"/> overrides the configured sub-pixel estimate; with a training sampler it is always
+    /// <see cref="FineRefinement.Expectation"/>, the one the fine loss is defined on.
     /// </summary>
     public LoftrOutput Forward(Tensor image0, Tensor image1, Tensor? mask0 = null, Tensor? mask1 = null,
-        Tensor? scale0 = null, Tensor? scale1 = null, double? threshold = null, CoarseMatchSampler? trainingSampler = null)
+        Tensor? scale0 = null, Tensor? scale1 = null, double? threshold = null, CoarseMatchSampler? trainingSampler = null,
+        FineRefinement? refinement = null)
     {
         ArgumentNullException.ThrowIfNull(image0);
         ArgumentNullException.ThrowIfNull(image1);
@@ -236,7 +239,8 @@ public sealed class LoftrModel : nn.Module
         Tap?.Invoke("loftr_fine.feat_f1", w1);
 
         // 5. Fine matching
-        var fine = FineMatching.Forward(w0, w1, coarse.Matches, geometry, scale0 is null ? null : scale1);
+        var fineRefinement = trainingSampler is not null ? FineRefinement.Expectation : refinement ?? Config.Refinement;
+        var fine = FineMatching.Forward(w0, w1, coarse.Matches, geometry, scale0 is null ? null : scale1, fineRefinement);
         var output = new LoftrOutput
         {
             Geometry = geometry, Coarse = coarse, Fine = fine,
