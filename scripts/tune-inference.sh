@@ -3,10 +3,14 @@
 # never on the test photos: recipes/default/split-tuning.json is recipes/default/split.json with its two lists swapped,
 # so `--dataset photos` (which evaluates a split's "test" list) makes the 80 validation pairs (20 photos x 4, seed 66).
 # Writes docs/eval/tuning_*.{json,md} and the summary docs/eval/tuning.md.
-#   usage: scripts/tune-inference.sh [PHOTOS_DIR]   (default ../shared/data/train_photos)
+#   usage: scripts/tune-inference.sh [PHOTOS_DIR] [WEIGHTS]
+#          PHOTOS_DIR default ../shared/data/train_photos; WEIGHTS default: the embedded default model (the committed
+#          tables were made with it; its weights are stage 6's, runs/default-640f/model.ckpt in the model card's recipe).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PHOTOS="${1:-../shared/data/train_photos}"
+WEIGHTS=()
+if [ -n "${2:-}" ]; then WEIGHTS=(--weights "$2"); fi
 OUT=docs/eval
 dotnet build src/Loftr.Cli/Loftr.Cli.csproj -c Release --nologo -v q >/dev/null
 run() { dotnet run --no-build -c Release --project src/Loftr.Cli/Loftr.Cli.csproj -- "$@"; }
@@ -33,7 +37,7 @@ for estimator in ransac magsac; do
   for refinement in expectation local; do
     for sharpest in 1 0.5 0.3; do
       name="tuning_loftr_${refinement}_${sharpest}_$estimator"
-      run eval "${PAIRS[@]}" --method loftr --refinement "$refinement" --sharpest "$sharpest" --estimator "$estimator" \
+      run eval "${PAIRS[@]}" --method loftr "${WEIGHTS[@]}" --refinement "$refinement" --sharpest "$sharpest" --estimator "$estimator" \
         --json "$OUT/$name.json" --markdown "$OUT/$name.md"
       row loftr "$refinement" "$sharpest" "$estimator" "$OUT/$name.md"
     done

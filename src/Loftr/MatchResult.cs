@@ -65,11 +65,15 @@ public sealed class MatchResult
         return fraction == 1 ? this : Select(SharpestIndices(FineStd, fraction));
     }
 
-    /// <summary>Indices (ascending) of the ceil(fraction x n) smallest standard deviations, ties to the earlier index.</summary>
+    /// <summary>
+    /// Indices (ascending) of the ceil(fraction x n) smallest standard deviations (at least one when n &gt; 0), ties to the
+    /// earlier index, NaN last.
+    /// </summary>
     internal static int[] SharpestIndices(float[] std, double fraction)
     {
-        int keep = (int)Math.Ceiling(fraction * std.Length - 1e-9);
-        return Enumerable.Range(0, std.Length).OrderBy(i => std[i]).ThenBy(i => i).Take(keep).Order().ToArray();
+        int n = std.Length;
+        int keep = n == 0 ? 0 : Math.Clamp((int)Math.Ceiling(fraction * n - 1e-9), 1, n);
+        return Enumerable.Range(0, n).OrderBy(i => float.IsNaN(std[i]) ? 1 : 0).ThenBy(i => std[i]).ThenBy(i => i).Take(keep).Order().ToArray();
     }
 
     private MatchResult Select(int[] order) =>

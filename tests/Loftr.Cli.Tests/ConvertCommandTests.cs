@@ -52,4 +52,25 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
         Assert.True(bad.ExitCode == 2, bad.ToString());
         Assert.Contains("--sharpest", bad.Err);
     }
+
+    [Fact]
+    public void InferenceSettingsWithoutLoftrAreUsageErrors()
+    {
+        var colmap = CliRunner.Run("colmap", "--images", _dir.Path, "--database", _dir.File("x.db"), "--matcher", "sift", "--sharpest", "0.5");
+        Assert.True(colmap.ExitCode == 2, colmap.ToString());
+        Assert.Contains("--refinement/--sharpest are for --matcher loftr", colmap.Err);
+        var eval = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
+            "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "sift", "--sharpest", "0.5");
+        Assert.True(eval.ExitCode == 2, eval.ToString());
+        Assert.Contains("add --method loftr", eval.Err);
+    }
+
+    [Fact]
+    public void InfoShowsTheInferenceSettings()
+    {
+        string tuned = _dir.File("tuned.safetensors");
+        CliRunner.RunOk(log, "convert", Paths.Weights, tuned, "--refinement", "local", "--sharpest", "0.25");
+        Assert.Contains("expectation around the heatmap's peak, keeps the sharpest 25 % of the matches", CliRunner.RunOk(log, "info", tuned).Out);
+        Assert.Contains("whole-window expectation (the reference), keeps every match", CliRunner.RunOk(log, "info", Paths.Weights).Out);
+    }
 }

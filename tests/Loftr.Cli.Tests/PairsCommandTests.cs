@@ -58,6 +58,15 @@ public sealed class PairsCommandTests(ITestOutputHelper log) : IDisposable
         Assert.Contains("error: " + db + " holds results made with different threshold (stored 0.05, now 0.1)", otherThreshold.Err);
         Assert.Contains("Use --overwrite", otherThreshold.Err);
 
+        // The inference settings are part of the run: the stored run used the golden model's reference decoding.
+        var otherSharpest = CliRunner.Run(Pairs(list, db, "--sharpest", "0.5"));
+        Assert.Equal(2, otherSharpest.ExitCode);
+        Assert.Contains("holds results made with different sharpest (stored null, now 0.5)", otherSharpest.Err);
+        var otherRefinement = CliRunner.Run(Pairs(list, db, "--refinement", "local"));
+        Assert.Equal(2, otherRefinement.ExitCode);
+        Assert.Contains("holds results made with different refinement (stored null, now \"LocalExpectation\")", otherRefinement.Err);
+        Assert.Contains(": 3 already in ", CliRunner.RunOk(log, Pairs(list, db, "--refinement", "expectation", "--sharpest", "1")).Out);
+
         var otherWeights = CliRunner.Run(Args.Of("pairs", "--pairs", list, "--images", DataDir, "--out", db, "--weights",
             Paths.Data("golden/small_ot/weights.safetensors"), "--resize", "320", "--threshold", "0.05", "--geometry", "homography"));
         Assert.Equal(2, otherWeights.ExitCode);

@@ -27,6 +27,14 @@ public sealed class MatchResultTests
     }
 
     [Fact]
+    public void SharpestKeepsAtLeastOneMatchAndPutsNaNLast()
+    {
+        Assert.Equal([1], MatchResult.SharpestIndices([0.5f, 0.2f], 1e-9));
+        Assert.Equal([], MatchResult.SharpestIndices([], 0.5));
+        Assert.Equal([1, 2], MatchResult.SharpestIndices([float.NaN, 0.9f, 0.1f], 0.6));
+    }
+
+    [Fact]
     public void SharpestOfOneIsTheResultItselfAndOtherFractionsAreRejected()
     {
         var r = Five();

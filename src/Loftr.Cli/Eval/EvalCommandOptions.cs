@@ -296,6 +296,8 @@ public sealed record EvalCommandOptions
         if (Estimator is not ("ransac" or "magsac")) throw new EvalUsageException($"--estimator must be ransac or magsac, got '{Estimator}'.");
         if (!(SiftRatio <= 1)) throw new EvalUsageException($"--sift-ratio must be in (0, 1], got {SiftRatio}.");
         if (SharpestFraction is > 1) throw new EvalUsageException($"--sharpest must be in (0, 1], got {SharpestFraction}.");
+        if ((Refinement is not null || SharpestFraction is not null) && !Methods.Contains("loftr"))
+            throw new EvalUsageException("--refinement and --sharpest set LoFTR's inference; add --method loftr.");
     }
 
     /// <summary>Parses "WxH" (positive sides), or null.</summary>

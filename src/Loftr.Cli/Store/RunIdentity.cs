@@ -6,8 +6,9 @@ namespace Loftr.Cli.Store;
 
 /// <summary>
 /// What makes a batch's results comparable: the SHA-256 of the weights file and the options that change matches
-/// (model configuration, resize, threshold, top-k, geometry, intrinsics, rotations, symmetric). A store only resumes
-/// a run with the same identity.
+/// (model configuration, resize, threshold, top-k, sub-pixel estimate and sharpest fraction, geometry, intrinsics,
+/// rotations, symmetric). A store only resumes a run with the same identity. The two inference settings are stored only
+/// when they differ from the reference decoding, so stores written before they existed still resume.
 /// </summary>
 /// <param name="WeightsSha256">Hash of the weights file.</param>
 /// <param name="Options">Canonical JSON of the options.</param>
@@ -22,10 +23,13 @@ public sealed record RunIdentity(string WeightsSha256, string Options)
     /// <summary>The identity of a run.</summary>
     public static RunIdentity Create(string weightsSha256, string? preset, LoftrConfig config, MatchSettings s)
     {
+        var architecture = JsonNode.Parse(LoftrCheckpoint.ConfigToJson(config))!.AsObject();
+        architecture.Remove(nameof(LoftrConfig.Refinement));
+        architecture.Remove(nameof(LoftrConfig.SharpestFraction));
         var o = new JsonObject
         {
             ["preset"] = preset,
-            ["config"] = JsonNode.Parse(LoftrCheckpoint.ConfigToJson(config)),
+            ["config"] = architecture,
             ["resize"] = s.Resize.ToString(),
             ["threshold"] = s.Threshold ?? config.CoarseMatching.Threshold,
             ["max_matches"] = s.MaxMatches,
@@ -37,6 +41,10 @@ public sealed record RunIdentity(string WeightsSha256, string Options)
             ["rotation_mode"] = s.RotationMode.ToString().ToLowerInvariant(),
             ["symmetric"] = s.Symmetric,
         };
+        var refinement = s.Refinement ?? config.Refinement;
+        double sharpest = s.SharpestFraction ?? config.SharpestFraction;
+        if (refinement != FineRefinement.Expectation) o["refinement"] = refinement.ToString();
+        if (sharpest != 1) o["sharpest"] = sharpest;
         return new RunIdentity(weightsSha256, o.ToJsonString());
     }
 

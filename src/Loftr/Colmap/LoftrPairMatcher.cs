@@ -25,10 +25,13 @@ public sealed class LoftrPairMatcher : IPairMatcher, IDisposable
         _matcher = matcher;
         _options = options ?? MatchOptions.Default;
         _owns = owns;
-        // Per-call overrides only: the model tag stands for the weights and the configuration they carry.
-        Identity = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"loftr|{modelTag}|maxsize={_options.MaxSize}|size={_options.Size}|thr={_options.Threshold}|top={_options.MaxMatches}" +
-            $"|refine={_options.Refinement}|sharp={_options.SharpestFraction}");
+        // Per-call overrides only (the model tag stands for the weights and the configuration they carry); the inference
+        // overrides are appended only when given, so caches written before they existed stay valid.
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        Identity = string.Create(invariant,
+            $"loftr|{modelTag}|maxsize={_options.MaxSize}|size={_options.Size}|thr={_options.Threshold}|top={_options.MaxMatches}") +
+            (_options.Refinement is { } r ? $"|refine={r}" : "") +
+            (_options.SharpestFraction is double f ? string.Create(invariant, $"|sharp={f}") : "");
     }
 
     /// <summary>Loads weights (see <see cref="LoftrMatcher.Load"/>) and tags them with the file's SHA-256.</summary>

@@ -113,10 +113,10 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         var (img0, mask0) = Padded(g0, res);
         var (img1, mask1) = Padded(g1, res);
         using var output = _matcher.Model.Forward(img0, img1, mask0, mask1, null, null, Threshold, refinement: Refinement);
-        var kp0 = output.Keypoints0.data<float>().ToArray();
-        var kp1 = output.Keypoints1.data<float>().ToArray();
-        var conf = output.Confidence.data<float>().ToArray();
-        var std = output.Fine.Expectation[.., 2].contiguous().data<float>().ToArray();
+        var kp0 = output.Keypoints0.ToArrayOrEmpty<float>();
+        var kp1 = output.Keypoints1.ToArrayOrEmpty<float>();
+        var conf = output.Confidence.ToArrayOrEmpty<float>();
+        var std = output.Fine.Expectation[.., 2].contiguous().ToArrayOrEmpty<float>();
         var keep = MatchResult.SharpestIndices(std, SharpestFraction);
         return new EvalMatches(
             keep.Select(i => new Point2d(kp0[2 * i], kp0[2 * i + 1])).ToArray(),

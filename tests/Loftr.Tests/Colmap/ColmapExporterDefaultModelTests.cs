@@ -7,7 +7,8 @@ namespace Loftr.Tests.Colmap;
 /// <summary>
 /// The real client with the model that ships: matches of the default model on two landmarks (the photos of
 /// <see cref="ColmapExporterSiftTests"/>), through the exporter, then COLMAP's mapper. The mapper keeps COLMAP's
-/// default initialisation (an initial pair needs 100 inliers; SIFT's test lowers it to 30 for its few matches): with a
+/// default initialisation (an initial pair needs 100 inliers, relaxed by halves to 50 when none qualifies; SIFT's test
+/// lowers it to 30 for its few matches): with a
 /// weak matcher, cross-landmark pairs verified with a few dozen chance inliers (18-29 here) would otherwise seed wrong
 /// models.
 /// </summary>
