@@ -199,6 +199,10 @@ public sealed record LoftrConfig(
             throw new ArgumentException("Resolution (16, 4) needs exactly 4 block dims.");
         if (Backbone.CoarseResolution is not (8 or 16))
             throw new ArgumentException($"Unsupported resolution ({Backbone.CoarseResolution}, {Backbone.FineResolution}); use (8, 2) or (16, 4).");
+        if (Backbone.InitialDim != Backbone.BlockDims[0])
+            throw new ArgumentException(
+                $"The backbone's initial dim {Backbone.InitialDim} must equal its first block dim {Backbone.BlockDims[0]}: the first " +
+                "residual stage keeps the resolution and has no projection for its skip connection (as in the reference).");
         if (Coarse.DModel != Backbone.CoarseDim)
             throw new ArgumentException($"Coarse d_model {Coarse.DModel} must equal the backbone's coarse dim {Backbone.CoarseDim}.");
         if (Fine.DModel != Backbone.FineDim)

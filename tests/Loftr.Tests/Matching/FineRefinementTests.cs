@@ -116,6 +116,15 @@ public sealed class FineRefinementTests
         Assert.Contains("sharpest fraction", e.Message);
     }
 
+    [Fact]
+    public void AnInitialDimOtherThanTheFirstBlockDimIsRejectedBeforeAModelIsBuilt()
+    {
+        var config = LoftrConfig.IndoorDsNew with { Backbone = new BackboneConfig(96, [128, 196, 256]) };
+        var e = Assert.Throws<ArgumentException>(config.Validate);
+        Assert.Contains("initial dim 96 must equal its first block dim 128", e.Message);
+        LoftrConfig.IndoorDsNew.Validate();
+    }
+
     private sealed class ConfigJsonComparer : IEqualityComparer<LoftrConfig>
     {
         public bool Equals(LoftrConfig? a, LoftrConfig? b) => LoftrCheckpoint.ConfigToJson(a!) == LoftrCheckpoint.ConfigToJson(b!);
