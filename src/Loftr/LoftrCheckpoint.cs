@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Loftr.IO;
 using Loftr.Model;
@@ -47,6 +48,19 @@ public static class LoftrCheckpoint
 
     /// <summary>The configuration as JSON (the form stored in checkpoint metadata).</summary>
     public static string ConfigToJson(LoftrConfig config) => JsonSerializer.Serialize(config, JsonOptions);
+
+    /// <summary>
+    /// The configuration as JSON without its inference settings (<see cref="LoftrConfig.Refinement"/>,
+    /// <see cref="LoftrConfig.SharpestFraction"/>), in the form configurations had before those existed: equal strings
+    /// mean the same network, trained the same way.
+    /// </summary>
+    public static string ArchitectureToJson(LoftrConfig config)
+    {
+        var json = JsonNode.Parse(ConfigToJson(config))!.AsObject();
+        json.Remove(nameof(LoftrConfig.Refinement));
+        json.Remove(nameof(LoftrConfig.SharpestFraction));
+        return json.ToJsonString();
+    }
 
     /// <summary>Parses a configuration written by <see cref="ConfigToJson"/>.</summary>
     public static LoftrConfig ConfigFromJson(string json) =>

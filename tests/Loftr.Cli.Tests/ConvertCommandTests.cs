@@ -28,8 +28,8 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     }
 
     [Theory]
-    [InlineData("--sharpest", "0", "--sharpest must be in (0, 1]")]
-    [InlineData("--sharpest", "1.5", "--sharpest must be in (0, 1]")]
+    [InlineData("--sharpest", "0", "--sharpest: 0 must be positive.")]
+    [InlineData("--sharpest", "1.5", "--sharpest: 1.5 must be <= 1.")]
     [InlineData("--refinement", "peak", "'peak' not recognized. Must be one of:")]
     public void RejectsABadInferenceSetting(string option, string value, string message)
     {

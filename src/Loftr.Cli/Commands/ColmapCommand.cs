@@ -41,9 +41,8 @@ public static class ColmapCommand
         OptionValues.OneOf(preset, [.. LoftrConfig.PresetNames]);
         var maxSize = new Option<int>("--max-size") { Description = "Long side of the network input in pixels.", HelpName = "PX", DefaultValueFactory = _ => 1024, CustomParser = r => OptionValues.Int(r, 8) ?? 0 };
         var maxMatches = new Option<int?>("--max-matches") { Description = "Keep the N most confident matches per pair.", HelpName = "N", CustomParser = r => OptionValues.Int(r, 1) };
-        var refinement = new Option<string?>("--refinement") { Description = "Sub-pixel estimate: expectation (the reference) or local (around the heatmap's peak); default: the model's.", HelpName = "MODE" };
-        refinement.AcceptOnlyFromAmong(MatchingOptions.RefinementNames);
-        var sharpest = new Option<double?>("--sharpest") { Description = "Keep this fraction (0, 1] of each pair's matches, the sharpest; default: the model's (0.5 for the shipped model, 1 for the released ones).", HelpName = "F", CustomParser = r => OptionValues.Number(r, 0, minExclusive: true) };
+        var refinement = MatchingOptions.RefinementOption("Sub-pixel estimate: expectation (the reference) or local (around the heatmap's peak); default: the model's.");
+        var sharpest = MatchingOptions.SharpestOption("Keep this fraction (0, 1] of each pair's matches, the sharpest; default: the model's (0.5 for the shipped model, 1 for the released ones).");
         var merge = new Option<string?>("--merge") { Description = "Keypoint merge preset (hloc's): fine (1 px), medium (4 px), coarse (8 px cells, 2 px error; default) or exact.", HelpName = "PRESET" };
         OptionValues.OneOf(merge, [.. KeypointMergeOptions.PresetNames]);
         var cellSize = new Option<double?>("--cell-size") { Description = "Merge cell size in pixels (overrides the preset's).", HelpName = "PX", CustomParser = r => OptionValues.Number(r, 0, minExclusive: true) };
@@ -90,7 +89,6 @@ public static class ColmapCommand
                 CachePath = p.GetValue(cache),
                 Overwrite = p.GetValue(overwrite),
             };
-            if (p.GetValue(sharpest) is > 1) throw CliException.Usage($"--sharpest must be in (0, 1], got {p.GetValue(sharpest)}.");
             var matchOptions = new MatchOptions
             {
                 MaxSize = p.GetValue(maxSize),

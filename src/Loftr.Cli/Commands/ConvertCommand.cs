@@ -18,13 +18,8 @@ public static class ConvertCommand
         var output = new Argument<string>("OUT") { Description = "safetensors file to write (replaced atomically)." };
         var preset = new Option<string?>("--preset") { Description = "Configuration of a released checkpoint (else embedded or inferred).", HelpName = "NAME" };
         var threshold = new Option<double?>("--threshold") { Description = "Coarse confidence threshold stored in the configuration.", HelpName = "X" };
-        var refinement = new Option<string?>("--refinement")
-        {
-            Description = "Sub-pixel estimate stored in the configuration: expectation (the reference) or local (around the heatmap's peak).",
-            HelpName = "MODE",
-        };
-        refinement.AcceptOnlyFromAmong(MatchingOptions.RefinementNames);
-        var sharpest = new Option<double?>("--sharpest") { Description = "Fraction (0, 1] of the sharpest matches kept, stored in the configuration.", HelpName = "F" };
+        var refinement = MatchingOptions.RefinementOption("Sub-pixel estimate stored in the configuration: expectation (the reference) or local (around the heatmap's peak).");
+        var sharpest = MatchingOptions.SharpestOption("Fraction (0, 1] of the sharpest matches kept, stored in the configuration.");
         var command = new Command("convert", "Rewrite a checkpoint as .safetensors with its configuration embedded (loads anywhere without a preset).");
         command.Arguments.Add(input);
         command.Arguments.Add(output);
@@ -45,7 +40,6 @@ public static class ConvertCommand
         if (!output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             throw CliException.Usage($"OUT must end with .safetensors, got {output}.");
         if (threshold is < 0 or > 1) throw CliException.Usage($"--threshold must be in [0, 1], got {threshold}.");
-        if (sharpest is double f && !(f > 0 && f <= 1)) throw CliException.Usage($"--sharpest must be in (0, 1], got {f}.");
         var config = preset is null ? null : ModelLoader.PresetConfig(preset);
         using var model = LoftrCheckpoint.LoadModel(input, config);
         var stored = threshold is double t

@@ -51,21 +51,14 @@ public sealed class MatchingOptions
     };
 
     /// <summary>--refinement.</summary>
-    public Option<string?> Refinement { get; } = new("--refinement")
-    {
-        Description = "Sub-pixel estimate of the fine stage: expectation (over the whole 5x5 window, the reference) or local (around " +
-            "the heatmap's peak). Default: the model's (local for the shipped model, expectation for the released ones).",
-        HelpName = "MODE",
-    };
+    public Option<string?> Refinement { get; } = RefinementOption(
+        "Sub-pixel estimate of the fine stage: expectation (over the whole 5x5 window, the reference) or local (around " +
+        "the heatmap's peak). Default: the model's (local for the shipped model, expectation for the released ones).");
 
     /// <summary>--sharpest.</summary>
-    public Option<double?> Sharpest { get; } = new("--sharpest")
-    {
-        Description = "Keep this fraction (0, 1] of the matches, those with the sharpest sub-pixel heatmaps (smallest fine std), " +
-            "before --max-matches. Default: the model's (0.5 for the shipped model, 1 = all for the released ones).",
-        HelpName = "F",
-        CustomParser = r => ParseDouble(r, "--sharpest", 1e-9, 1),
-    };
+    public Option<double?> Sharpest { get; } = SharpestOption(
+        "Keep this fraction (0, 1] of the matches, those with the sharpest sub-pixel heatmaps (smallest fine std), " +
+        "before --max-matches. Default: the model's (0.5 for the shipped model, 1 = all for the released ones).");
 
     /// <summary>--geometry.</summary>
     public Option<string?> Geometry { get; } = new("--geometry", "-g")
@@ -137,20 +130,29 @@ public sealed class MatchingOptions
     {
         Geometry.AcceptOnlyFromAmong("homography", "fundamental", "essential");
         RotationModeOption.AcceptOnlyFromAmong("best", "union");
-        Refinement.AcceptOnlyFromAmong(RefinementNames);
     }
 
-    /// <summary>The accepted values of <c>--refinement</c>.</summary>
-    public static string[] RefinementNames { get; } = ["expectation", "local"];
-
-    /// <summary>Parses a <c>--refinement</c> value (already validated) into the library's enum.</summary>
-    public static FineRefinement? ParseRefinement(string? name) => name switch
+    /// <summary>The values of <c>--refinement</c> (every command that takes it) and the estimates they name.</summary>
+    public static IReadOnlyDictionary<string, FineRefinement> Refinements { get; } = new Dictionary<string, FineRefinement>
     {
-        null => null,
-        "expectation" => FineRefinement.Expectation,
-        "local" => FineRefinement.LocalExpectation,
-        _ => throw CliException.Usage($"--refinement: '{name}' is not one of {string.Join(", ", RefinementNames)}."),
+        ["expectation"] = FineRefinement.Expectation,
+        ["local"] = FineRefinement.LocalExpectation,
     };
+
+    /// <summary>A <c>--refinement MODE</c> option accepting only <see cref="Refinements"/>.</summary>
+    public static Option<string?> RefinementOption(string description)
+    {
+        var option = new Option<string?>("--refinement") { Description = description, HelpName = "MODE" };
+        option.AcceptOnlyFromAmong([.. Refinements.Keys]);
+        return option;
+    }
+
+    /// <summary>A <c>--sharpest F</c> option accepting a fraction in (0, 1].</summary>
+    public static Option<double?> SharpestOption(string description) =>
+        new("--sharpest") { Description = description, HelpName = "F", CustomParser = r => OptionValues.Number(r, 0, 1, minExclusive: true) };
+
+    /// <summary>The estimate a parsed <c>--refinement</c> value names, or null when the option was not given.</summary>
+    public static FineRefinement? ParseRefinement(string? name) => name is null ? null : Refinements[name];
 
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Loftr.Cli.Commands;
 
 namespace Loftr.Eval;
 
@@ -226,13 +227,8 @@ public sealed record EvalCommandOptions
                 "--weights" => o with { Weights = Value() },
                 "--preset" => o with { Preset = Value() },
                 "--threshold" => o with { Threshold = Positive(name, Value()) },
-                "--refinement" => o with { Refinement = Value() switch
-                {
-                    "expectation" => FineRefinement.Expectation,
-                    "local" => FineRefinement.LocalExpectation,
-                    var v => throw new EvalUsageException($"--refinement must be expectation or local, got '{v}'."),
-                } },
-                "--sharpest" => o with { SharpestFraction = Positive(name, Value()) },
+                "--refinement" => o with { Refinement = RefinementValue(Value()) },
+                "--sharpest" => o with { SharpestFraction = Fraction(name, Value()) },
                 "--sift-max-features" => o with { SiftMaxFeatures = NonNegativeInt(name, Value()) },
                 "--sift-ratio" => o with { SiftRatio = Positive(name, Value()) },
                 "--resize" => o with { Resize = Value() },
@@ -295,7 +291,6 @@ public sealed record EvalCommandOptions
             throw new EvalUsageException("--method loftr needs --weights FILE (this build carries no default model).");
         if (Estimator is not ("ransac" or "magsac")) throw new EvalUsageException($"--estimator must be ransac or magsac, got '{Estimator}'.");
         if (!(SiftRatio <= 1)) throw new EvalUsageException($"--sift-ratio must be in (0, 1], got {SiftRatio}.");
-        if (SharpestFraction is > 1) throw new EvalUsageException($"--sharpest must be in (0, 1], got {SharpestFraction}.");
         if ((Refinement is not null || SharpestFraction is not null) && !Methods.Contains("loftr"))
             throw new EvalUsageException("--refinement and --sharpest set LoFTR's inference; add --method loftr.");
     }
@@ -331,6 +326,13 @@ public sealed record EvalCommandOptions
 
     private static double Positive(string name, string v) =>
         Double(name, v) is var d && d > 0 ? d : throw new EvalUsageException($"{name} must be positive, got '{v}'.");
+
+    private static double Fraction(string name, string v) =>
+        Positive(name, v) is var d && d <= 1 ? d : throw new EvalUsageException($"{name} must be in (0, 1], got '{v}'.");
+
+    private static FineRefinement RefinementValue(string v) =>
+        MatchingOptions.Refinements.TryGetValue(v, out var mode) ? mode
+            : throw new EvalUsageException($"--refinement must be {string.Join(" or ", MatchingOptions.Refinements.Keys)}, got '{v}'.");
 
     private static long Long(string name, string v) =>
         long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) ? n

@@ -23,13 +23,10 @@ public sealed record RunIdentity(string WeightsSha256, string Options)
     /// <summary>The identity of a run.</summary>
     public static RunIdentity Create(string weightsSha256, string? preset, LoftrConfig config, MatchSettings s)
     {
-        var architecture = JsonNode.Parse(LoftrCheckpoint.ConfigToJson(config))!.AsObject();
-        architecture.Remove(nameof(LoftrConfig.Refinement));
-        architecture.Remove(nameof(LoftrConfig.SharpestFraction));
         var o = new JsonObject
         {
             ["preset"] = preset,
-            ["config"] = architecture,
+            ["config"] = JsonNode.Parse(LoftrCheckpoint.ArchitectureToJson(config)),
             ["resize"] = s.Resize.ToString(),
             ["threshold"] = s.Threshold ?? config.CoarseMatching.Threshold,
             ["max_matches"] = s.MaxMatches,

@@ -311,10 +311,8 @@ public sealed class LoftrTrainer : IDisposable
         }
     }
 
-    // The inference settings (sub-pixel estimate, sharpest fraction) do not change what is trained.
     private static bool SameArchitecture(LoftrConfig a, LoftrConfig b) =>
-        LoftrCheckpoint.ConfigToJson(a with { Refinement = FineRefinement.Expectation, SharpestFraction = 1 }) ==
-        LoftrCheckpoint.ConfigToJson(b with { Refinement = FineRefinement.Expectation, SharpestFraction = 1 });
+        LoftrCheckpoint.ArchitectureToJson(a) == LoftrCheckpoint.ArchitectureToJson(b);
 
     private static void RestoreOptimizer(AdamW optimizer, IReadOnlyList<string> names, TrainingCheckpointContents state)
     {
