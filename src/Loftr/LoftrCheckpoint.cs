@@ -97,6 +97,43 @@ public static class LoftrCheckpoint
         }
     }
 
+    /// <summary>
+    /// Builds a model of <paramref name="config"/> (freshly initialised) and copies in every tensor of the checkpoint with
+    /// the same name and shape (<see cref="StateDictIO.LoadMatching"/>): for training a changed architecture, e.g. a
+    /// wider fine path, from a trained model. <paramref name="fresh"/> lists the model's keys that kept their
+    /// initialisation.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CheckpointFormatException">The file is not a valid checkpoint.</exception>
+    /// <exception cref="CheckpointMismatchException">No tensor of the checkpoint fits the model.</exception>
+    public static LoftrModel LoadModelPartial(string path, LoftrConfig config, out IReadOnlyList<string> fresh)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var sd = Read(path, out _);
+        try
+        {
+            var model = new LoftrModel(config);
+            try
+            {
+                fresh = StateDictIO.LoadMatching(model, sd);
+                var fitted = model.state_dict().Keys.Except(fresh).Where(k => !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal));
+                if (!fitted.Any())
+                    throw new CheckpointMismatchException(path, [.. fresh], [.. sd.Keys], []);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+            model.eval();
+            return model;
+        }
+        finally
+        {
+            foreach (var t in sd.Values) t.Dispose();
+        }
+    }
+
     /// <summary>Describes a checkpoint without running anything.</summary>
     public static LoftrCheckpointInfo Inspect(string path)
     {
@@ -186,6 +223,8 @@ public static class LoftrCheckpoint
         int stages = is16 ? 4 : 3;
         var dims = Enumerable.Range(1, stages).Select(i => (int)Dim($"backbone.layer{i}.0.conv1.weight")).ToArray();
         var backbone = new BackboneConfig((int)Dim("backbone.conv1.weight"), dims, is16 ? 16 : 8, is16 ? 4 : 2);
+        int fineOut = (int)Dim(is16 ? "backbone.layer2_outconv2.3.weight" : "backbone.layer1_outconv2.3.weight");
+        if (fineOut != backbone.FineDim) backbone = backbone with { FineOutputDim = fineOut };
 
         int coarseLayers = CountLayers("loftr_coarse.layers.");
         int fineLayers = CountLayers("loftr_fine.layers.");

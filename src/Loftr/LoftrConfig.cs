@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Loftr;
 
 /// <summary>Which coarse matching layer produces the confidence matrix.</summary>
@@ -48,18 +50,24 @@ public enum FineRefinement
 /// <param name="BlockDims">Channels of each residual stage: 3 for resolution (8, 2), 4 for (16, 4).</param>
 /// <param name="CoarseResolution">Downsampling factor of the coarse map (8 or 16).</param>
 /// <param name="FineResolution">Downsampling factor of the fine map (2 or 4).</param>
-public sealed record BackboneConfig(int InitialDim, IReadOnlyList<int> BlockDims, int CoarseResolution = 8, int FineResolution = 2)
+/// <param name="FineOutputDim">
+/// Channels of the fine feature map when they differ from the reference's (its block dimension at the fine
+/// resolution): only the last convolution of the FPN's fine output changes width, so the coarse path stays that of a
+/// model without it. Null (the reference, and every released model) is not written to JSON.
+/// </param>
+public sealed record BackboneConfig(int InitialDim, IReadOnlyList<int> BlockDims, int CoarseResolution = 8, int FineResolution = 2,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? FineOutputDim = null)
 {
     /// <summary>Channels of the coarse feature map (the last block dimension).</summary>
     public int CoarseDim => BlockDims[^1];
 
-    /// <summary>Channels of the fine feature map.</summary>
-    public int FineDim => CoarseResolution == 8 ? BlockDims[0] : BlockDims[1];
+    /// <summary>Channels of the fine feature map (<see cref="FineOutputDim"/> when set).</summary>
+    public int FineDim => FineOutputDim ?? (CoarseResolution == 8 ? BlockDims[0] : BlockDims[1]);
 
     /// <summary>Equality by value, including the block dimensions.</summary>
     public bool Equals(BackboneConfig? other) =>
         other is not null && InitialDim == other.InitialDim && BlockDims.SequenceEqual(other.BlockDims)
-        && CoarseResolution == other.CoarseResolution && FineResolution == other.FineResolution;
+        && CoarseResolution == other.CoarseResolution && FineResolution == other.FineResolution && FineOutputDim == other.FineOutputDim;
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(InitialDim, BlockDims.Count, CoarseResolution, FineResolution);
@@ -205,6 +213,8 @@ public sealed record LoftrConfig(
                 "residual stage keeps the resolution and has no projection for its skip connection (as in the reference).");
         if (Coarse.DModel != Backbone.CoarseDim)
             throw new ArgumentException($"Coarse d_model {Coarse.DModel} must equal the backbone's coarse dim {Backbone.CoarseDim}.");
+        if (Backbone.FineOutputDim is <= 0)
+            throw new ArgumentException($"The backbone's fine output dim must be positive, got {Backbone.FineOutputDim}.");
         if (Fine.DModel != Backbone.FineDim)
             throw new ArgumentException($"Fine d_model {Fine.DModel} must equal the backbone's fine dim {Backbone.FineDim}.");
         if (Coarse.DModel % Coarse.NHead != 0 || Fine.DModel % Fine.NHead != 0)

@@ -55,6 +55,9 @@ internal sealed class TrainArguments
     public double FineWeight { get; set; } = 1.0;
     /// <summary>Modules not trained (the recipe's <c>freeze</c>).</summary>
     public IReadOnlyList<string> Freeze { get; set; } = [];
+
+    /// <summary>The recipe's <c>initPartial</c>.</summary>
+    public bool InitPartial { get; set; }
     public bool DepthConsistency { get; set; }
     public TrainingRecipe? Recipe { get; private set; }
     public string? SplitFile { get; set; }
@@ -97,6 +100,7 @@ internal sealed class TrainArguments
         if (recipe.Freeze is null) throw Bad("freeze must be a list of module names (e.g. [\"loftr_coarse\"]), not null.");
         if (recipe.Freeze.Any(string.IsNullOrWhiteSpace)) throw Bad("freeze lists an empty module name.");
         Freeze = recipe.Freeze;
+        InitPartial = recipe.InitPartial;
     }
 
     /// <summary>Checks the combination of options and that the named files and folders exist (usage errors).</summary>
@@ -204,6 +208,7 @@ internal sealed class TrainArguments
         Resume = Resume,
         DepthConsistency = DepthConsistency,
         Freeze = Freeze,
+        InitPartial = InitPartial,
         Loss = new LoftrLossConfig(CoarseType: CoarseLoss, FineType: FineLoss, FineWeight: FineWeight),
     };
 

@@ -235,7 +235,7 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
             layer3_outconv = BasicBlock.Conv1x1(dims[2], dims[3]);
             layer3_outconv2 = OutConv2(dims[3], dims[2]);
             layer2_outconv = BasicBlock.Conv1x1(dims[1], dims[2]);
-            layer2_outconv2 = OutConv2(dims[2], dims[1]);
+            layer2_outconv2 = OutConv2(dims[2], config.FineDim);
         }
         else
         {
@@ -243,7 +243,7 @@ public sealed class ResNetFpn : Module<Tensor, (Tensor Coarse, Tensor Fine)>
             layer2_outconv = BasicBlock.Conv1x1(dims[1], dims[2]);
             layer2_outconv2 = OutConv2(dims[2], dims[1]);
             layer1_outconv = BasicBlock.Conv1x1(dims[0], dims[1]);
-            layer1_outconv2 = OutConv2(dims[1], dims[0]);
+            layer1_outconv2 = OutConv2(dims[1], config.FineDim);
         }
         RegisterComponents();
         ResetParameters();

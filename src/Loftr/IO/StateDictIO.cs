@@ -112,6 +112,30 @@ public static class StateDictIO
         foreach (var (k, t) in target) t.copy_(stateDict[k]);
     }
 
+    /// <summary>
+    /// Copies into <paramref name="module"/> every tensor of <paramref name="stateDict"/> whose key and shape match one of
+    /// the module's, and returns the module's keys that were left as they were (absent from the state dict, or of
+    /// another shape), sorted. Keys of the state dict that the module lacks are ignored. For starting a changed
+    /// architecture from a trained one; <see cref="LoadInto"/> is the strict load.
+    /// </summary>
+    /// <param name="module">The module to fill.</param>
+    /// <param name="stateDict">Key → tensor.</param>
+    /// <returns>The module's keys that kept their values.</returns>
+    public static IReadOnlyList<string> LoadMatching(nn.Module module, IReadOnlyDictionary<string, Tensor> stateDict)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(stateDict);
+        var kept = new List<string>();
+        using var noGrad = torch.no_grad();
+        foreach (var (k, t) in module.state_dict())
+        {
+            if (stateDict.TryGetValue(k, out var src) && src.shape.SequenceEqual(t.shape)) t.copy_(src);
+            else kept.Add(k);
+        }
+        kept.Sort(StringComparer.Ordinal);
+        return kept;
+    }
+
     /// <summary>Reads a state dict with <see cref="ReadStateDict(string)"/> and loads it strictly with <see cref="LoadInto"/>.</summary>
     /// <param name="module">The module to fill.</param>
     /// <param name="path">The <c>.ckpt</c> or <c>.safetensors</c> file.</param>

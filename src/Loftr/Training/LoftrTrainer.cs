@@ -283,6 +283,15 @@ public sealed class LoftrTrainer : IDisposable
         }
         if (o.InitCheckpoint is not null)
         {
+            if (o.InitPartial)
+            {
+                if (_config is null) throw new ArgumentException("A partial initialisation needs a configuration (a preset or a configuration file).");
+                torch.manual_seed(o.Seed);
+                _model = LoftrCheckpoint.LoadModelPartial(o.InitCheckpoint, _config, out var fresh);
+                _out.WriteLine($"  starting from {o.InitCheckpoint}; {fresh.Count} tensors do not fit and keep their initialisation" +
+                    (fresh.Count == 0 ? "" : ": " + ModuleSummary(fresh)));
+                return 0;
+            }
             _model = LoftrCheckpoint.LoadModel(o.InitCheckpoint, _config);
             _config = _model.Config;
             _out.WriteLine($"  fine-tuning from {o.InitCheckpoint}");
@@ -292,6 +301,11 @@ public sealed class LoftrTrainer : IDisposable
         _model = new LoftrModel(_config!);
         return 0;
     }
+
+    /// <summary>State-dict keys grouped by their first two name components, with counts: "loftr_fine.layers (24), …".</summary>
+    internal static string ModuleSummary(IEnumerable<string> keys) => string.Join(", ", keys
+        .GroupBy(k => string.Join('.', k.Split('.').Take(2)))
+        .Select(g => $"{g.Key} ({g.Count()})"));
 
     /// <summary>The freeze list recorded in a checkpoint's trainer state (empty before the option existed), or null.</summary>
     private static List<string>? SavedFreeze(string? trainerState)

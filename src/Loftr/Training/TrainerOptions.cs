@@ -87,6 +87,12 @@ public sealed record TrainerOptions
     public bool DepthConsistency { get; init; }
     /// <summary>Checkpoint to fine-tune from (weights only), or null to start from the reference initialisation.</summary>
     public string? InitCheckpoint { get; init; }
+    /// <summary>
+    /// Start from <see cref="InitCheckpoint"/> even where the configuration differs from its architecture: tensors with
+    /// the same name and shape are copied, the others keep their fresh initialisation (listed in the log). Needs an
+    /// explicit configuration (a preset or a configuration file).
+    /// </summary>
+    public bool InitPartial { get; init; }
     /// <summary>Continue from the newest checkpoint in <see cref="OutputDirectory"/> (weights, optimizer, step).</summary>
     public bool Resume { get; init; }
     /// <summary>Batches loaded ahead on other threads.</summary>
@@ -111,6 +117,7 @@ public sealed record TrainerOptions
         if (Threads <= 0) throw new ArgumentException($"Threads must be positive, got {Threads}.");
         if (InitCheckpoint is not null && !File.Exists(InitCheckpoint))
             throw new FileNotFoundException($"Checkpoint to fine-tune from not found: {InitCheckpoint}", InitCheckpoint);
+        if (InitPartial && InitCheckpoint is null) throw new ArgumentException("A partial initialisation needs a checkpoint to start from.");
     }
 
     /// <summary>The peak learning rate after batch scaling.</summary>

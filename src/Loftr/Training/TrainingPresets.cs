@@ -14,8 +14,20 @@ public static class TrainingPresets
         new CoarseMatchingConfig(),
         new TransformerConfig(32, 4, TransformerConfig.SelfCross(1)));
 
-    /// <summary>Names accepted by <see cref="FromName"/>: "small" and the released presets.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["small", .. LoftrConfig.PresetNames];
+    /// <summary>
+    /// <see cref="Small"/> with a fine path twice as wide: the FPN's fine output has 64 channels
+    /// (<see cref="BackboneConfig.FineOutputDim"/>) and the fine transformer d=64 with 4 heads of 16 (the reference's head
+    /// width). Everything the coarse matches depend on is that of <see cref="Small"/>, so a trained small model can start
+    /// it (recipe key <c>initPartial</c>), its fine path trained from scratch.
+    /// </summary>
+    public static LoftrConfig SmallFine64 { get; } = Small with
+    {
+        Backbone = Small.Backbone with { FineOutputDim = 64 },
+        Fine = new TransformerConfig(64, 4, TransformerConfig.SelfCross(1)),
+    };
+
+    /// <summary>Names accepted by <see cref="FromName"/>: "small", "small-fine64" and the released presets.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["small", "small-fine64", .. LoftrConfig.PresetNames];
 
     /// <summary>The configuration named <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">Unknown name.</exception>
@@ -23,6 +35,7 @@ public static class TrainingPresets
     {
         ArgumentNullException.ThrowIfNull(name);
         if (string.Equals(name, "small", StringComparison.OrdinalIgnoreCase)) return Small;
+        if (string.Equals(name, "small-fine64", StringComparison.OrdinalIgnoreCase)) return SmallFine64;
         try
         {
             return LoftrConfig.FromPresetName(name);

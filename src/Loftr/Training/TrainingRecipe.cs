@@ -48,6 +48,8 @@ public sealed record TrainingRecipe
     public string? Split { get; init; }
     /// <summary>Weight of the fine (sub-pixel) loss in the total; the coarse loss has weight 1 (reference: 1).</summary>
     public double FineWeight { get; init; } = 1.0;
+    /// <summary>With <c>--init</c>: copy only the tensors that fit this recipe's architecture (<see cref="TrainerOptions.InitPartial"/>).</summary>
+    public bool InitPartial { get; init; }
     /// <summary>Modules not trained (<see cref="TrainerOptions.Freeze"/>), e.g. everything the coarse matches depend on.</summary>
     public string[] Freeze { get; init; } = [];
     /// <summary>View and photometric ranges.</summary>

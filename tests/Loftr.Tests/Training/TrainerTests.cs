@@ -36,10 +36,11 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
 
     private ITrainingDataset Data() => new HomographyFolderDataset(_photos, 96, 64, seed: 9, validationCount: 2);
 
-    private Dictionary<string, Tensor> Train(TrainerOptions options)
+    private Dictionary<string, Tensor> Train(TrainerOptions options) => Train(TrainingTestData.TinyConfig, options, new StringWriter());
+
+    private Dictionary<string, Tensor> Train(LoftrConfig config, TrainerOptions options, StringWriter writer)
     {
-        var writer = new StringWriter();
-        using var trainer = new LoftrTrainer(TrainingTestData.TinyConfig, Data(), options, writer);
+        using var trainer = new LoftrTrainer(config, Data(), options, writer);
         trainer.Run();
         output.WriteLine(writer.ToString());
         return trainer.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
@@ -158,6 +159,44 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
             Assert.True(oa.Coarse.ConfMatrix!.eq(ob.Coarse.ConfMatrix!).all().item<bool>(), "coarse confidences differ");
             Assert.True(oa.Keypoints1.shape[0] > 0, "no matches to compare");
             Assert.True((oa.Keypoints1 - ob.Keypoints1).abs().max().item<float>() > 1e-6, "the fine matches did not change");
+        }
+        foreach (var t in init.Values.Concat(tuned.Values)) t.Dispose();
+    }
+
+    [Fact]
+    public void PartialInitialisationStartsAWiderFinePathOnTheTrainedCoarsePath()
+    {
+        string first = NewDir(), second = NewDir();
+        var init = Train(Options(first, 2));
+        string ckpt = Path.Combine(first, "model.ckpt");
+        var wide = TrainingPresets.SmallFine64 with { CoarseMatching = TrainingTestData.TinyConfig.CoarseMatching };
+        // a strict start refuses the other shapes
+        Assert.Throws<CheckpointMismatchException>(() => Train(wide, Options(NewDir(), 1) with { InitCheckpoint = ckpt }, new StringWriter()));
+
+        var writer = new StringWriter();
+        var tuned = Train(wide, Options(second, 2) with { InitCheckpoint = ckpt, InitPartial = true, Freeze = Stage6Freeze }, writer);
+        Assert.Contains("25 tensors do not fit and keep their initialisation: backbone.layer1_outconv2 (1), fine_preprocess.down_proj (2), " +
+            "fine_preprocess.merge_feat (2), loftr_fine.layers (20)", writer.ToString());
+        Assert.Equal([64L, 48, 3, 3], tuned["backbone.layer1_outconv2.3.weight"].shape);
+        // every tensor of the old shape came from the checkpoint; the frozen ones are still equal to it
+        bool Frozen(string key) => Stage6Freeze.Any(m => key.StartsWith(m + ".", StringComparison.Ordinal));
+        Assert.All(init.Keys.Where(Frozen), k => Assert.True(init[k].eq(tuned[k]).all().item<bool>(), $"{k} changed"));
+        Assert.Contains("backbone.layer1_outconv2.0.weight", tuned.Keys); // same shape: started from the checkpoint, then trained
+        Assert.True(LoftrCheckpoint.Inspect(Path.Combine(second, "model.ckpt")).Config.Backbone.FineOutputDim == 64);
+
+        // the coarse matches are those of the checkpoint's model
+        using var a = new Loftr.Model.LoftrModel(TrainingTestData.TinyConfig);
+        using var b = new Loftr.Model.LoftrModel(wide);
+        StateDictIO.LoadInto(a, init, "init");
+        StateDictIO.LoadInto(b, tuned, "tuned");
+        a.eval();
+        b.eval();
+        using (no_grad())
+        {
+            using var batch = PairSample.Collate([Data().ValidationSample(0)], TrainingTestData.TinyConfig.Backbone.CoarseResolution);
+            using var oa = a.Forward(batch.Image0, batch.Image1, threshold: 0.0);
+            using var ob = b.Forward(batch.Image0, batch.Image1, threshold: 0.0);
+            Assert.True(oa.Coarse.ConfMatrix!.eq(ob.Coarse.ConfMatrix!).all().item<bool>(), "coarse confidences differ");
         }
         foreach (var t in init.Values.Concat(tuned.Values)) t.Dispose();
     }
