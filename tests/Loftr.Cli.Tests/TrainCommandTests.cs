@@ -138,7 +138,7 @@ public sealed class TrainCommandTests(ITestOutputHelper log) : IDisposable
     {
         string output = _dir.File("x");
         Fails(2, "--images folder not found: /no/photos", "train", "--images", "/no/photos", "--out", output);
-        Fails(2, "unknown --preset 'tiny'; valid values: small, indoor_ds_new", "train", "--images", Photos, "--preset", "tiny", "--out", output);
+        Fails(2, "unknown --preset 'tiny'; valid values: small, small-fine64, indoor_ds_new", "train", "--images", Photos, "--preset", "tiny", "--out", output);
         Fails(2, "--size: '100x75' is not a size WxH with sides that are positive multiples of 8", "train", "--images", Photos, "--size", "100x75", "--out", output);
         Fails(2, "--steps: 'ten' is not a positive whole number", "train", "--images", Photos, "--steps", "ten", "--out", output);
         Fails(2, "Option '--out' is required", "train", "--images", Photos);
@@ -177,6 +177,8 @@ public sealed class TrainCommandTests(ITestOutputHelper log) : IDisposable
         Fails(2, $"recipe {bad}: unknown preset 'huge'", "train", "--recipe", bad, "--images", Photos, "--out", output);
         File.WriteAllText(bad, "{ \"preset\": \"small\", \"fineWeight\": 0 }");
         Fails(2, $"recipe {bad}: fineWeight must be a positive number, got 0.", "train", "--recipe", bad, "--images", Photos, "--out", output);
+        File.WriteAllText(bad, "{ \"preset\": \"small-fine64\", \"initPartial\": true }");
+        Fails(2, "the recipe's initPartial starts from a checkpoint: give --init CKPT.", "train", "--recipe", bad, "--images", Photos, "--out", output);
         File.WriteAllText(bad, "{ \"preset\": \"small\", \"freeze\": [\"loftr_coarse\", \"backbone.layer9\"] }");
         Fails(2, "Cannot freeze 'backbone.layer9': the model has no such module", "train", "--recipe", bad, "--images", Photos, "--out", output);
         Assert.False(Directory.Exists(output));

@@ -116,6 +116,8 @@ internal sealed class TrainArguments
         if (ConfigFile is not null && PresetOnCommandLine) throw CliException.Usage("give --config or --preset, not both.");
         if (ConfigFile is not null && !File.Exists(ConfigFile)) throw CliException.Usage($"--config file not found: {ConfigFile}");
         if (Init is not null && !File.Exists(Init)) throw CliException.Usage($"--init checkpoint not found: {Init}");
+        if (InitPartial && Init is null && !Resume)
+            throw CliException.Usage("the recipe's initPartial starts from a checkpoint: give --init CKPT.");
         if (Dataset == "scannet")
         {
             foreach (var (value, option) in new[] { (DataRoot, "--data-root DIR"), (Index, "--index NPZ"), (Intrinsics, "--intrinsics NPZ") })
