@@ -39,6 +39,8 @@ public sealed record EvalCommandOptions
         methods (repeat or comma-separate to compare; default sift):
           --method sift|loftr          --weights FILE (.ckpt/.safetensors, for loftr) [--preset indoor_ds_new|outdoor_ds|...] [--threshold T]
                                        [--refinement expectation|local] [--sharpest F] (default: the model's)
+                                       [--loftr-long-side N] (LoFTR matches the protocol's images scaled to this long side,
+                                       keypoints mapped back; SIFT and the metrics keep the protocol's frame)
           --sift-max-features N        --sift-ratio R (default 0.8)
 
         protocol (defaults per dataset):
@@ -124,6 +126,9 @@ public sealed record EvalCommandOptions
 
     /// <summary>LoFTR sharpest-fraction override.</summary>
     public double? SharpestFraction { get; init; }
+
+    /// <summary>Long side at which LoFTR matches the protocol's images (null: their own size).</summary>
+    public int? LoftrLongSide { get; init; }
 
     /// <summary>SIFT keypoint limit (0 = all).</summary>
     public int SiftMaxFeatures { get; init; }
@@ -229,6 +234,7 @@ public sealed record EvalCommandOptions
                 "--threshold" => o with { Threshold = Positive(name, Value()) },
                 "--refinement" => o with { Refinement = RefinementValue(Value()) },
                 "--sharpest" => o with { SharpestFraction = Fraction(name, Value()) },
+                "--loftr-long-side" => o with { LoftrLongSide = PositiveInt(name, Value()) },
                 "--sift-max-features" => o with { SiftMaxFeatures = NonNegativeInt(name, Value()) },
                 "--sift-ratio" => o with { SiftRatio = Positive(name, Value()) },
                 "--resize" => o with { Resize = Value() },
@@ -293,6 +299,8 @@ public sealed record EvalCommandOptions
         if (!(SiftRatio <= 1)) throw new EvalUsageException($"--sift-ratio must be in (0, 1], got {SiftRatio}.");
         if ((Refinement is not null || SharpestFraction is not null) && !Methods.Contains("loftr"))
             throw new EvalUsageException("--refinement and --sharpest set LoFTR's inference; add --method loftr.");
+        if (LoftrLongSide is not null && !Methods.Contains("loftr"))
+            throw new EvalUsageException("--loftr-long-side sets LoFTR's input size; add --method loftr.");
     }
 
     /// <summary>Parses "WxH" (positive sides), or null.</summary>

@@ -68,9 +68,10 @@ public static class EvalDatasetFactory
 
     private static EvalResize Resize(EvalCommandOptions o, EvalResize defaults)
     {
+        EvalResize resize;
         try
         {
-            return o.Resize is null
+            resize = o.Resize is null
                 ? defaults with { DivisibleBy = o.DivisibleBy ?? defaults.DivisibleBy, PadToSquare = o.Pad ?? defaults.PadToSquare }
                 : EvalResize.Parse(o.Resize, o.DivisibleBy ?? 1, o.Pad ?? false);
         }
@@ -78,5 +79,8 @@ public static class EvalDatasetFactory
         {
             throw new EvalUsageException("--resize: " + e.Message);
         }
+        if (resize.PadToSquare && o.LoftrLongSide is not null)
+            throw new EvalUsageException("--loftr-long-side cannot be combined with padding to a square (--pad, the megadepth default): add --no-pad.");
+        return resize;
     }
 }

@@ -24,12 +24,18 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <param name="ownsMatcher">Dispose the matcher with this object.</param>
     /// <param name="refinement">Sub-pixel estimate override (the model's when null).</param>
     /// <param name="sharpestFraction">Fraction of the sharpest matches kept (the model's when null).</param>
+    /// <param name="longSide">
+    /// Long side (pixels) at which the network sees the images, keypoints mapped back to the images given; null: their
+    /// own size. Not with padding.
+    /// </param>
     public LoftrEvalMatcher(LoftrMatcher matcher, double? threshold = null, string? weightsName = null, bool ownsMatcher = true,
-        FineRefinement? refinement = null, double? sharpestFraction = null)
+        FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null)
     {
         _matcher = matcher ?? throw new ArgumentNullException(nameof(matcher));
         if (sharpestFraction is double f && !(f > 0 && f <= 1))
             throw new ArgumentOutOfRangeException(nameof(sharpestFraction), f, "The sharpest fraction must be in (0, 1].");
+        if (longSide is <= 0) throw new ArgumentOutOfRangeException(nameof(longSide), longSide, "The long side must be positive.");
+        LongSide = longSide;
         Threshold = threshold;
         Refinement = refinement ?? matcher.Config.Refinement;
         SharpestFraction = sharpestFraction ?? matcher.Config.SharpestFraction;
@@ -43,15 +49,16 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <param name="threshold">Coarse confidence threshold override.</param>
     /// <param name="refinement">Sub-pixel estimate override.</param>
     /// <param name="sharpestFraction">Sharpest-fraction override.</param>
+    /// <param name="longSide">Network long side (see the constructor).</param>
     /// <returns>The matcher.</returns>
     public static LoftrEvalMatcher Load(string weightsPath, string? preset = null, double? threshold = null,
-        FineRefinement? refinement = null, double? sharpestFraction = null)
+        FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null)
     {
         var config = preset is null ? null : LoftrConfig.FromPresetName(preset);
         var matcher = LoftrMatcher.Load(weightsPath, config);
         try
         {
-            return new LoftrEvalMatcher(matcher, threshold, Path.GetFileName(weightsPath), true, refinement, sharpestFraction);
+            return new LoftrEvalMatcher(matcher, threshold, Path.GetFileName(weightsPath), true, refinement, sharpestFraction, longSide);
         }
         catch
         {
@@ -68,6 +75,9 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
 
     /// <summary>The fraction of the sharpest matches kept.</summary>
     public double SharpestFraction { get; }
+
+    /// <summary>Long side at which the network sees the images, or null for their own size.</summary>
+    public int? LongSide { get; }
 
     /// <summary>Weights name shown in reports.</summary>
     public string? WeightsName { get; }
@@ -88,7 +98,7 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
                 : "";
             return string.Create(CultureInfo.InvariantCulture,
                 $"LoFTR {WeightsName ?? "(in-memory model)"}: {c.CoarseMatching.MatchType}, coarse d_model {c.Coarse.DModel}, threshold {thr}") +
-                refinement + sharpest;
+                refinement + sharpest + (LongSide is int side ? $", network long side {side}" : "");
         }
     }
 
@@ -99,9 +109,14 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         ArgumentNullException.ThrowIfNull(image1);
         if (!padToSquare)
         {
-            var r = _matcher.Match(image0, image1, new MatchOptions { Threshold = Threshold, Refinement = Refinement, SharpestFraction = SharpestFraction });
+            var r = _matcher.Match(image0, image1, new MatchOptions
+            {
+                Threshold = Threshold, Refinement = Refinement, SharpestFraction = SharpestFraction, MaxSize = LongSide,
+            });
             return new EvalMatches(ToPoints(r.Keypoints0), ToPoints(r.Keypoints1), r.Confidence);
         }
+        if (LongSide is not null)
+            throw new ArgumentException("A network long side cannot be combined with padding: resize with the protocol instead.");
         return MatchPadded(GrayImage.FromMat(image0), GrayImage.FromMat(image1));
     }
 

@@ -149,6 +149,10 @@ public sealed class EvalCommandTests(ITestOutputHelper log) : IDisposable
     [InlineData(new[] { "pose", "--dataset", "pairs", "--pairs" }, "--pairs needs a value")]
     [InlineData(new[] { "stereo", "--dataset", "stereo", "--data-root", "d", "--bogus" }, "Unknown option '--bogus'")]
     [InlineData(new[] { "homography", "--dataset", "homography-pair", "--image0", "a", "--image1", "b" }, "needs --homography")]
+    [InlineData(new[] { "homography", "--dataset", "homography-pair", "--image0", "a", "--image1", "b", "--homography", "h", "--loftr-long-side", "960" },
+        "--loftr-long-side sets LoFTR's input size; add --method loftr.")]
+    [InlineData(new[] { "homography", "--dataset", "homography-pair", "--image0", "a", "--image1", "b", "--homography", "h", "--loftr-long-side", "0" },
+        "--loftr-long-side must be positive")]
     public void InvalidArgumentsAreRejectedWithTheReason(string[] args, string message)
     {
         var ex = Assert.Throws<EvalUsageException>(() => EvalCommandOptions.Parse(args));
