@@ -72,16 +72,20 @@ public static class LoftrCheckpoint
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="CheckpointFormatException">The file is not a valid checkpoint.</exception>
     /// <exception cref="CheckpointMismatchException">The weights do not fit the configuration.</exception>
-    public static LoftrModel LoadModel(string path, LoftrConfig? config = null)
+    public static LoftrModel LoadModel(string path, LoftrConfig? config = null) =>
+        Build(path, (sd, metadata) => config ?? InferConfig(sd, metadata, path, out _, out _), (model, sd) => StateDictIO.LoadInto(model, sd, path));
+
+    /// <summary>Reads a checkpoint, builds the model of <paramref name="config"/>, fills it with <paramref name="load"/> (the model is disposed if that throws), in evaluation mode.</summary>
+    private static LoftrModel Build(string path, Func<Dictionary<string, Tensor>, IReadOnlyDictionary<string, string>, LoftrConfig> config,
+        Action<LoftrModel, Dictionary<string, Tensor>> load)
     {
         var sd = Read(path, out var metadata);
         try
         {
-            config ??= InferConfig(sd, metadata, path, out _, out _);
-            var model = new LoftrModel(config);
+            var model = new LoftrModel(config(sd, metadata));
             try
             {
-                StateDictIO.LoadInto(model, sd, path);
+                load(model, sd);
             }
             catch
             {
@@ -109,29 +113,16 @@ public static class LoftrCheckpoint
     public static LoftrModel LoadModelPartial(string path, LoftrConfig config, out IReadOnlyList<string> fresh)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var sd = Read(path, out _);
-        try
+        IReadOnlyList<string> kept = [];
+        var model = Build(path, (_, _) => config, (m, sd) =>
         {
-            var model = new LoftrModel(config);
-            try
-            {
-                fresh = StateDictIO.LoadMatching(model, sd);
-                var fitted = model.state_dict().Keys.Except(fresh).Where(k => !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal));
-                if (!fitted.Any())
-                    throw new CheckpointMismatchException(path, [.. fresh], [.. sd.Keys], []);
-            }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
-            model.eval();
-            return model;
-        }
-        finally
-        {
-            foreach (var t in sd.Values) t.Dispose();
-        }
+            kept = StateDictIO.LoadMatching(m, sd);
+            var fitted = m.state_dict().Keys.Except(kept).Where(k => !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal));
+            if (!fitted.Any())
+                throw new CheckpointMismatchException(path, [.. kept], [.. sd.Keys], []);
+        });
+        fresh = kept;
+        return model;
     }
 
     /// <summary>Describes a checkpoint without running anything.</summary>

@@ -120,6 +120,21 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         foreach (var t in trained.Values.Concat(tuned.Values)) t.Dispose();
     }
 
+    /// <summary>
+    /// The coarse confidence matrix and the image-1 keypoints of a model with <paramref name="weights"/> on validation
+    /// pair 0, with every mutual nearest neighbour (threshold 0: the models here are barely trained).
+    /// </summary>
+    private (Tensor Confidence, Tensor Keypoints1) Outputs(LoftrConfig config, Dictionary<string, Tensor> weights)
+    {
+        using var model = new Loftr.Model.LoftrModel(config);
+        StateDictIO.LoadInto(model, weights, "weights");
+        model.eval();
+        using var _ = no_grad();
+        using var batch = PairSample.Collate([Data().ValidationSample(0)], config.Backbone.CoarseResolution);
+        using var o = model.Forward(batch.Image0, batch.Image1, threshold: 0.0);
+        return (o.Coarse.ConfMatrix!.clone(), o.Keypoints1.clone());
+    }
+
     /// <summary>The freeze list of stage 6 of the default model: everything the coarse matches depend on.</summary>
     private static IReadOnlyList<string> Stage6Freeze =>
         TrainingRecipe.Load(Path.Combine(TestData.Root, "recipes", "default", "stage6-640.json")).Freeze;
@@ -145,21 +160,11 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("loftr_coarse", File.ReadAllText(Path.Combine(second, "run.json")));
 
         // The list is complete: both models give the same coarse confidence matrix, and different sub-pixel matches.
-        using var a = new Loftr.Model.LoftrModel(TrainingTestData.TinyConfig);
-        using var b = new Loftr.Model.LoftrModel(TrainingTestData.TinyConfig);
-        StateDictIO.LoadInto(a, init, "init");
-        StateDictIO.LoadInto(b, tuned, "tuned");
-        a.eval();
-        b.eval();
-        using (no_grad())
-        {
-            using var batch = PairSample.Collate([Data().ValidationSample(0)], TrainingTestData.TinyConfig.Backbone.CoarseResolution);
-            using var oa = a.Forward(batch.Image0, batch.Image1, threshold: 0.0); // every mutual nearest neighbour: a barely trained model
-            using var ob = b.Forward(batch.Image0, batch.Image1, threshold: 0.0);
-            Assert.True(oa.Coarse.ConfMatrix!.eq(ob.Coarse.ConfMatrix!).all().item<bool>(), "coarse confidences differ");
-            Assert.True(oa.Keypoints1.shape[0] > 0, "no matches to compare");
-            Assert.True((oa.Keypoints1 - ob.Keypoints1).abs().max().item<float>() > 1e-6, "the fine matches did not change");
-        }
+        var (confA, kpA) = Outputs(TrainingTestData.TinyConfig, init);
+        var (confB, kpB) = Outputs(TrainingTestData.TinyConfig, tuned);
+        Assert.True(confA.eq(confB).all().item<bool>(), "coarse confidences differ");
+        Assert.True(kpA.shape[0] > 0, "no matches to compare");
+        Assert.True((kpA - kpB).abs().max().item<float>() > 1e-6, "the fine matches did not change");
         foreach (var t in init.Values.Concat(tuned.Values)) t.Dispose();
     }
 
@@ -185,19 +190,9 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         Assert.True(LoftrCheckpoint.Inspect(Path.Combine(second, "model.ckpt")).Config.Backbone.FineOutputDim == 64);
 
         // the coarse matches are those of the checkpoint's model
-        using var a = new Loftr.Model.LoftrModel(TrainingTestData.TinyConfig);
-        using var b = new Loftr.Model.LoftrModel(wide);
-        StateDictIO.LoadInto(a, init, "init");
-        StateDictIO.LoadInto(b, tuned, "tuned");
-        a.eval();
-        b.eval();
-        using (no_grad())
-        {
-            using var batch = PairSample.Collate([Data().ValidationSample(0)], TrainingTestData.TinyConfig.Backbone.CoarseResolution);
-            using var oa = a.Forward(batch.Image0, batch.Image1, threshold: 0.0);
-            using var ob = b.Forward(batch.Image0, batch.Image1, threshold: 0.0);
-            Assert.True(oa.Coarse.ConfMatrix!.eq(ob.Coarse.ConfMatrix!).all().item<bool>(), "coarse confidences differ");
-        }
+        var (confA, _) = Outputs(TrainingTestData.TinyConfig, init);
+        var (confB, _) = Outputs(wide, tuned);
+        Assert.True(confA.eq(confB).all().item<bool>(), "coarse confidences differ");
         foreach (var t in init.Values.Concat(tuned.Values)) t.Dispose();
     }
 
