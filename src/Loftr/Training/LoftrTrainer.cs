@@ -303,7 +303,7 @@ public sealed class LoftrTrainer : IDisposable
     }
 
     /// <summary>State-dict keys grouped by their first two name components, with counts: "loftr_fine.layers (24), …".</summary>
-    internal static string ModuleSummary(IEnumerable<string> keys) => string.Join(", ", keys
+    private static string ModuleSummary(IEnumerable<string> keys) => string.Join(", ", keys
         .GroupBy(k => string.Join('.', k.Split('.').Take(2)))
         .Select(g => $"{g.Key} ({g.Count()})"));
 

@@ -7,8 +7,10 @@ using static TorchSharp.torch;
 namespace Loftr.Tests.Backbone;
 
 /// <summary><see cref="BackboneConfig.FineOutputDim"/>: a wider fine path on an unchanged coarse path.</summary>
-public sealed class FineOutputDimTests
+public sealed class FineOutputDimTests : IDisposable
 {
+    private readonly List<string> _files = [];
+
     /// <summary>The tensors of <see cref="TrainingPresets.SmallFine64"/> whose shapes differ from <see cref="TrainingPresets.Small"/>'s.</summary>
     private static bool WidensWithTheFinePath(string key) =>
         key.StartsWith("backbone.layer1_outconv2.3.", StringComparison.Ordinal)
@@ -71,40 +73,38 @@ public sealed class FineOutputDimTests
     [Fact]
     public void TheFineOutputDimIsInferredFromWeightsWithoutAConfiguration()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"loftr-fine64-{Guid.NewGuid():N}.safetensors");
-        try
-        {
-            using (var wide = new LoftrModel(TrainingPresets.SmallFine64))
-                SafeTensors.Save(path, wide.state_dict());
-            var info = LoftrCheckpoint.Inspect(path);
-            Assert.False(info.ConfigEmbedded);
-            Assert.Equal(64, info.Config.Backbone.FineOutputDim);
-            Assert.Equal(64, info.Config.Fine.DModel);
-            using var loaded = LoftrCheckpoint.LoadModel(path);
-            Assert.Equal(64, loaded.Config.Backbone.FineDim);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        string path = SavedWithoutConfiguration(TrainingPresets.SmallFine64);
+        var info = LoftrCheckpoint.Inspect(path);
+        Assert.False(info.ConfigEmbedded);
+        Assert.Equal(64, info.Config.Backbone.FineOutputDim);
+        Assert.Equal(64, info.Config.Fine.DModel);
+        using var loaded = LoftrCheckpoint.LoadModel(path);
+        Assert.Equal(64, loaded.Config.Backbone.FineDim);
     }
 
     [Fact]
     public void APartialLoadWithNothingInCommonIsRefused()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"loftr-small-{Guid.NewGuid():N}.safetensors");
-        try
-        {
-            using (var small = new LoftrModel(TrainingPresets.Small))
-                SafeTensors.Save(path, small.state_dict());
-            var e = Assert.Throws<CheckpointMismatchException>(() => LoftrCheckpoint.LoadModelPartial(path, LoftrConfig.IndoorDsNew, out _));
-            Assert.Contains(Path.GetFileName(path), e.Message);
-            using var wide = LoftrCheckpoint.LoadModelPartial(path, TrainingPresets.SmallFine64, out var fresh);
-            Assert.Equal(25, fresh.Count);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        string path = SavedWithoutConfiguration(TrainingPresets.Small);
+        var e = Assert.Throws<CheckpointMismatchException>(() => LoftrCheckpoint.LoadModelPartial(path, LoftrConfig.IndoorDsNew, out _));
+        Assert.Contains(Path.GetFileName(path), e.Message);
+        using var wide = LoftrCheckpoint.LoadModelPartial(path, TrainingPresets.SmallFine64, out var fresh);
+        Assert.Equal(25, fresh.Count);
+    }
+
+    /// <summary>A fresh model of <paramref name="config"/> saved as safetensors with no configuration in its metadata (deleted with the test).</summary>
+    private string SavedWithoutConfiguration(LoftrConfig config)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"loftr-weights-{Guid.NewGuid():N}.safetensors");
+        _files.Add(path);
+        using var model = new LoftrModel(config);
+        SafeTensors.Save(path, model.state_dict());
+        return path;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var f in _files) File.Delete(f);
     }
 }
