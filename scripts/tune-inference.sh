@@ -2,7 +2,8 @@
 # Chooses the default model's inference settings (sub-pixel estimate, sharpest fraction) on the VALIDATION photos,
 # never on the test photos: recipes/default/split-tuning.json is recipes/default/split.json with its two lists swapped,
 # so `--dataset photos` (which evaluates a split's "test" list) makes the 80 validation pairs (20 photos x 4, seed 66).
-# Also measures the shipped settings with the images scaled up for the network (--loftr-long-side 800 and 960).
+# Also measures the second fine pass (--loftr-second-pass F: the matches refined again on the images enlarged F times)
+# and, without it, the images scaled up for the whole network (--loftr-long-side 800 and 960).
 # Writes docs/eval/tuning_*.{json,md} and the summary docs/eval/tuning.md. With TUNE_REUSE=1, evaluations whose table
 # already exists are not run again (the results are deterministic; only the timings would change).
 #   usage: scripts/tune-inference.sh [PHOTOS_DIR] [WEIGHTS]
@@ -35,30 +36,40 @@ SUMMARY=$OUT/tuning.md
   echo "LoFTR sees the images at their own size (640x480) unless the network long side says otherwise (\`--loftr-long-side\`:"
   echo "the images are scaled up for the network and the keypoints mapped back; the metrics stay in the 640x480 frame)."
   echo
+  echo "A second fine pass (\`--loftr-second-pass F\`) keeps the coarse matches of the 640x480 network input and refines"
+  echo "them again on the fine maps of the images enlarged F times (1: no second pass)."
+  echo
   echo "Matching times are in the per-run tables (they depend on what else ran on the machine at the time)."
   echo
-  echo "| method | sub-pixel estimate | sharpest fraction | network long side | estimator | AUC@3px | AUC@5px | AUC@10px | matches/pair |"
-  echo "|---|---|---:|---:|---|---:|---:|---:|---:|"
+  echo "| method | sub-pixel estimate | sharpest fraction | network long side | second pass | estimator | AUC@3px | AUC@5px | AUC@10px | matches/pair |"
+  echo "|---|---|---:|---:|---:|---|---:|---:|---:|---:|"
 } > "$SUMMARY"
-row() { # method refinement sharpest long-side estimator markdown-file
-  awk -F'|' -v m="$1" -v r="$2" -v s="$3" -v l="$4" -v e="$5" '$2 ~ "^ *"m" *$" { printf "| %s | %s | %s | %s | %s |%s|%s|%s|%s|\n", m, r, s, l, e, $4, $5, $6, $8; exit }' "$6" >> "$SUMMARY"
+row() { # method refinement sharpest long-side second-pass estimator markdown-file
+  awk -F'|' -v m="$1" -v r="$2" -v s="$3" -v l="$4" -v f="$5" -v e="$6" '$2 ~ "^ *"m" *$" { printf "| %s | %s | %s | %s | %s | %s |%s|%s|%s|%s|\n", m, r, s, l, f, e, $4, $5, $6, $8; exit }' "$7" >> "$SUMMARY"
 }
 for estimator in ransac magsac; do
   name="tuning_sift_$estimator"
   evaluate "$name" --method sift --estimator "$estimator"
-  row sift - - - "$estimator" "$OUT/$name.md"
+  row sift - - - - "$estimator" "$OUT/$name.md"
   for refinement in expectation local; do
     for sharpest in 1 0.5 0.3; do
       name="tuning_loftr_${refinement}_${sharpest}_$estimator"
-      evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement "$refinement" --sharpest "$sharpest" --estimator "$estimator"
-      row loftr "$refinement" "$sharpest" "own (640)" "$estimator" "$OUT/$name.md"
+      evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement "$refinement" --sharpest "$sharpest" --loftr-second-pass 1 --estimator "$estimator"
+      row loftr "$refinement" "$sharpest" "own (640)" 1 "$estimator" "$OUT/$name.md"
     done
   done
-  # The shipped settings with the images scaled up for the network.
+  # A second fine pass on the images enlarged F times.
+  for setting in "expectation 1 2" "expectation 0.5 2" "expectation 0.3 2" "local 0.5 2" "expectation 0.5 1.5" "expectation 0.3 1.5" "local 0.5 1.5" "expectation 0.5 3"; do
+    read -r refinement sharpest factor <<< "$setting"
+    name="tuning_loftr_${refinement}_${sharpest}_x${factor}_$estimator"
+    evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement "$refinement" --sharpest "$sharpest" --loftr-second-pass "$factor" --estimator "$estimator"
+    row loftr "$refinement" "$sharpest" "own (640)" "$factor" "$estimator" "$OUT/$name.md"
+  done
+  # One pass (the settings shipped before the second pass) with the images scaled up for the whole network.
   for side in 800 960; do
     name="tuning_loftr_local_0.5_${side}_$estimator"
-    evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement local --sharpest 0.5 --loftr-long-side "$side" --estimator "$estimator"
-    row loftr local 0.5 "$side" "$estimator" "$OUT/$name.md"
+    evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement local --sharpest 0.5 --loftr-long-side "$side" --loftr-second-pass 1 --estimator "$estimator"
+    row loftr local 0.5 "$side" 1 "$estimator" "$OUT/$name.md"
   done
 done
 echo "wrote $SUMMARY"

@@ -51,7 +51,7 @@ public static class LoftrCheckpoint
 
     /// <summary>
     /// The configuration as JSON without its inference settings (<see cref="LoftrConfig.Refinement"/>,
-    /// <see cref="LoftrConfig.SharpestFraction"/>), in the form configurations had before those existed: equal strings
+    /// <see cref="LoftrConfig.SharpestFraction"/>, <see cref="LoftrConfig.SecondPassScale"/>), in the form configurations had before those existed: equal strings
     /// mean the same network, trained the same way.
     /// </summary>
     public static string ArchitectureToJson(LoftrConfig config)
@@ -59,6 +59,7 @@ public static class LoftrCheckpoint
         var json = JsonNode.Parse(ConfigToJson(config))!.AsObject();
         json.Remove(nameof(LoftrConfig.Refinement));
         json.Remove(nameof(LoftrConfig.SharpestFraction));
+        json.Remove(nameof(LoftrConfig.SecondPassScale));
         return json.ToJsonString();
     }
 

@@ -131,6 +131,11 @@ public sealed record CoarseMatchingConfig(
 /// Fraction of each pair's matches that <see cref="LoftrMatcher"/> returns: those with the smallest fine standard
 /// deviation (<see cref="MatchResult.FineStd"/>, the sharpest heatmaps). 1 (the reference) keeps every match.
 /// </param>
+/// <param name="SecondPassScale">
+/// Scale, relative to the network size, of a second fine pass at inference (<see cref="MatchOptions.SecondPassScale"/>):
+/// the fine stage runs again around the refined matches on the images enlarged by this factor. Null or 1 (the
+/// reference): none. Not written to JSON when null.
+/// </param>
 public sealed record LoftrConfig(
     BackboneConfig Backbone,
     TransformerConfig Coarse,
@@ -140,8 +145,12 @@ public sealed record LoftrConfig(
     bool FineConcatCoarseFeat = true,
     bool TempBugFix = true,
     FineRefinement Refinement = FineRefinement.Expectation,
-    double SharpestFraction = 1.0)
+    double SharpestFraction = 1.0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? SecondPassScale = null)
 {
+    /// <summary>Largest accepted <see cref="SecondPassScale"/>.</summary>
+    public const double MaxSecondPassScale = 4;
+
     /// <summary>The reference architecture with the given matching type, threshold and position-encoding behaviour.</summary>
     public static LoftrConfig Reference(CoarseMatchType matchType, bool tempBugFix, double threshold = 0.2, int borderRemove = 2) => new(
         new BackboneConfig(128, [128, 196, 256]),
@@ -225,5 +234,7 @@ public sealed record LoftrConfig(
             throw new ArgumentException($"Unknown fine refinement {(int)Refinement}.");
         if (!(SharpestFraction > 0 && SharpestFraction <= 1))
             throw new ArgumentException($"The sharpest fraction must be in (0, 1], got {SharpestFraction}.");
+        if (SecondPassScale is double scale && !(scale >= 1 && scale <= MaxSecondPassScale))
+            throw new ArgumentException($"The second pass scale must be in [1, {MaxSecondPassScale}], got {scale}.");
     }
 }

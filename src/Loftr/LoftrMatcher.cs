@@ -37,6 +37,16 @@ public sealed record MatchOptions
     /// </summary>
     public bool PadMixedSizes { get; init; }
 
+    /// <summary>
+    /// Scale of a second fine pass relative to the network size (at least 1; 1 = none); the model's configured one
+    /// (<see cref="LoftrConfig.SecondPassScale"/>) when null. After the matches are refined at the network size, the
+    /// fine stage runs again around them on copies of the images resized by this factor (sides rounded to the network's
+    /// multiple): their fine pixels are smaller, so the sub-pixel positions get more precise while the coarse matches
+    /// stay those of the network size. Costs one more backbone pass per image at the larger size. With
+    /// <see cref="PadMixedSizes"/> the larger copies are padded like the network-sized images.
+    /// </summary>
+    public double? SecondPassScale { get; init; }
+
     /// <summary>Default options: original size (rounded to a multiple of 8), configured threshold, all matches.</summary>
     public static MatchOptions Default { get; } = new();
 }
@@ -96,7 +106,23 @@ public sealed class LoftrMatcher : IDisposable
     /// <summary>Matches two OpenCvSharp images (gray, BGR or BGRA; 8-bit, 16-bit or float in [0, 1]).</summary>
     public MatchResult Match(Mat image0, Mat image1, MatchOptions? options = null) => Match(image0, image1, options, "image0", "image1");
 
-    private MatchResult Match(Mat image0, Mat image1, MatchOptions? options, string name0, string name1)
+    /// <summary>
+    /// Matches two OpenCvSharp images at network sizes chosen per image (each rounded to the network's multiple), e.g.
+    /// when image 1 is a rotated view that needs the transposed size; <see cref="MatchOptions.Size"/> and
+    /// <see cref="MatchOptions.MaxSize"/> are ignored. Keypoints are in the images' own pixels.
+    /// </summary>
+    public MatchResult Match(Mat image0, Mat image1, ImageSize networkSize0, ImageSize networkSize1, MatchOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(image0);
+        ArgumentNullException.ThrowIfNull(image1);
+        options = (options ?? MatchOptions.Default) with { MaxSize = null, Size = null };
+        return Match(image0, image1, options, "image0", "image1",
+            NetworkSize(new ImageSize(image0.Cols, image0.Rows), options with { Size = networkSize0 }, "image0"),
+            NetworkSize(new ImageSize(image1.Cols, image1.Rows), options with { Size = networkSize1 }, "image1"));
+    }
+
+    private MatchResult Match(Mat image0, Mat image1, MatchOptions? options, string name0, string name1,
+        ImageSize? network0 = null, ImageSize? network1 = null)
     {
         ArgumentNullException.ThrowIfNull(image0);
         ArgumentNullException.ThrowIfNull(image1);
@@ -104,11 +130,17 @@ public sealed class LoftrMatcher : IDisposable
         CheckOptions(options);
         var size0 = new ImageSize(image0.Cols, image0.Rows);
         var size1 = new ImageSize(image1.Cols, image1.Rows);
-        var net0 = NetworkSize(size0, options, name0);
-        var net1 = NetworkSize(size1, options, name1);
+        var net0 = network0 ?? NetworkSize(size0, options, name0);
+        var net1 = network1 ?? NetworkSize(size1, options, name1);
         var g0 = GrayImage.FromMat(image0, net0.Width, net0.Height);
         var g1 = GrayImage.FromMat(image1, net1.Width, net1.Height);
-        return Run([(g0, g1, size0, size1)], options)[0];
+        GrayImage? s0 = null, s1 = null;
+        if (SecondPassSizes(size0, net0, size1, net1, options, name0, name1) is var (n0, n1))
+        {
+            s0 = GrayImage.FromMat(image0, n0.Width, n0.Height);
+            s1 = GrayImage.FromMat(image1, n1.Width, n1.Height);
+        }
+        return Run([new Prepared(g0, g1, size0, size1, s0, s1)], options)[0];
     }
 
     /// <summary>Matches two grayscale float images (values in [0, 1]).</summary>
@@ -126,7 +158,7 @@ public sealed class LoftrMatcher : IDisposable
         options ??= MatchOptions.Default;
         CheckOptions(options);
         if (pairs.Count == 0) return [];
-        var prepared = new List<(GrayImage, GrayImage, ImageSize, ImageSize)>();
+        var prepared = new List<Prepared>();
         for (int i = 0; i < pairs.Count; i++)
         {
             var (a, b) = pairs[i];
@@ -136,12 +168,19 @@ public sealed class LoftrMatcher : IDisposable
             var s1 = new ImageSize(b.Width, b.Height);
             var n0 = NetworkSize(s0, options, $"pair {i} image0");
             var n1 = NetworkSize(s1, options, $"pair {i} image1");
-            prepared.Add((a.Resize(n0.Width, n0.Height), b.Resize(n1.Width, n1.Height), s0, s1));
+            GrayImage? second0 = null, second1 = null;
+            if (SecondPassSizes(s0, n0, s1, n1, options, $"pair {i} image0", $"pair {i} image1") is var (m0, m1))
+            {
+                second0 = a.Resize(m0.Width, m0.Height);
+                second1 = b.Resize(m1.Width, m1.Height);
+            }
+            prepared.Add(new Prepared(a.Resize(n0.Width, n0.Height), b.Resize(n1.Width, n1.Height), s0, s1, second0, second1));
         }
         if (options.PadMixedSizes) return Run(prepared, options);
         var results = new MatchResult[prepared.Count];
         foreach (var group in Enumerable.Range(0, prepared.Count)
-                     .GroupBy(i => (prepared[i].Item1.Width, prepared[i].Item1.Height, prepared[i].Item2.Width, prepared[i].Item2.Height)))
+                     .GroupBy(i => (prepared[i].Net0.Width, prepared[i].Net0.Height, prepared[i].Net1.Width, prepared[i].Net1.Height,
+                         prepared[i].Second0?.Width, prepared[i].Second0?.Height, prepared[i].Second1?.Width, prepared[i].Second1?.Height)))
         {
             var idx = group.ToArray();
             var groupResults = Run(idx.Select(i => prepared[i]).ToList(), options);
@@ -179,7 +218,21 @@ public sealed class LoftrMatcher : IDisposable
         return new ImageSize(nw, nh);
     }
 
-    private List<MatchResult> Run(IReadOnlyList<(GrayImage Net0, GrayImage Net1, ImageSize Orig0, ImageSize Orig1)> batch, MatchOptions options)
+    /// <summary>The network sizes of the second fine pass, or null without one.</summary>
+    private (ImageSize, ImageSize)? SecondPassSizes(ImageSize size0, ImageSize net0, ImageSize size1, ImageSize net1, MatchOptions options,
+        string name0, string name1)
+    {
+        double factor = options.SecondPassScale ?? Config.SecondPassScale ?? 1;
+        if (factor == 1) return null;
+        ImageSize Scaled(ImageSize original, ImageSize net, string name) => NetworkSize(original,
+            new MatchOptions { Size = new ImageSize((int)Math.Round(net.Width * factor), (int)Math.Round(net.Height * factor)) }, name);
+        return (Scaled(size0, net0, name0), Scaled(size1, net1, name1));
+    }
+
+    /// <summary>A pair resized for the network (and for the second fine pass, when asked for), with its original sizes.</summary>
+    private sealed record Prepared(GrayImage Net0, GrayImage Net1, ImageSize Orig0, ImageSize Orig1, GrayImage? Second0, GrayImage? Second1);
+
+    private List<MatchResult> Run(IReadOnlyList<Prepared> batch, MatchOptions options)
     {
         int n = batch.Count;
         int res = Config.Backbone.CoarseResolution;
@@ -202,7 +255,23 @@ public sealed class LoftrMatcher : IDisposable
             var scale0 = tensor(batch.SelectMany(p => new[] { (float)p.Orig0.Width / p.Net0.Width, (float)p.Orig0.Height / p.Net0.Height }).ToArray()).view(n, 2);
             var scale1 = tensor(batch.SelectMany(p => new[] { (float)p.Orig1.Width / p.Net1.Width, (float)p.Orig1.Height / p.Net1.Height }).ToArray()).view(n, 2);
 
-            using var output = _model.Forward(img0, img1, mask0, mask1, scale0, scale1, options.Threshold, refinement: options.Refinement);
+            SecondFinePass? second = null;
+            if (batch[0].Second0 is not null)
+            {
+                // zero-padded to the batch's largest size like the first pass; the keypoints never reach the padding
+                Tensor sec0 = zeros(n, 1, batch.Max(p => p.Second0!.Height), batch.Max(p => p.Second0!.Width));
+                Tensor sec1 = zeros(n, 1, batch.Max(p => p.Second1!.Height), batch.Max(p => p.Second1!.Width));
+                for (int i = 0; i < n; i++)
+                {
+                    Paste(sec0, null, i, batch[i].Second0!, res);
+                    Paste(sec1, null, i, batch[i].Second1!, res);
+                }
+                var secScale0 = tensor(batch.SelectMany(p => new[] { (float)p.Orig0.Width / p.Second0!.Width, (float)p.Orig0.Height / p.Second0!.Height }).ToArray()).view(n, 2);
+                var secScale1 = tensor(batch.SelectMany(p => new[] { (float)p.Orig1.Width / p.Second1!.Width, (float)p.Orig1.Height / p.Second1!.Height }).ToArray()).view(n, 2);
+                second = new SecondFinePass(sec0, sec1, secScale0, secScale1);
+            }
+            using var output = _model.Forward(img0, img1, mask0, mask1, scale0, scale1, options.Threshold, refinement: options.Refinement,
+                secondPass: second);
             var bIds = output.BatchIndex.ToArrayOrEmpty<long>();
             var kp0 = output.Keypoints0.ToArrayOrEmpty<float>();
             var kp1 = output.Keypoints1.ToArrayOrEmpty<float>();
@@ -239,6 +308,8 @@ public sealed class LoftrMatcher : IDisposable
             throw new ArgumentException($"SharpestFraction must be in (0, 1], got {f}.", nameof(options));
         if (options.Refinement is FineRefinement mode && !Enum.IsDefined(mode))
             throw new ArgumentException($"Unknown fine refinement {(int)mode}.", nameof(options));
+        if (options.SecondPassScale is double scale && !(scale >= 1 && scale <= LoftrConfig.MaxSecondPassScale))
+            throw new ArgumentException($"SecondPassScale must be in [1, {LoftrConfig.MaxSecondPassScale}], got {scale}.", nameof(options));
         if (options.MaxMatches is < 0)
             throw new ArgumentException($"MaxMatches must not be negative, got {options.MaxMatches}.", nameof(options));
     }

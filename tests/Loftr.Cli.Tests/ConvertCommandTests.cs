@@ -14,16 +14,19 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     {
         string plain = _dir.File("plain.safetensors"), tuned = _dir.File("tuned.safetensors");
         CliRunner.RunOk(log, "convert", Paths.Weights, plain);
-        var r = CliRunner.RunOk(log, "convert", Paths.Weights, tuned, "--threshold", "0.3", "--refinement", "local", "--sharpest", "0.5");
-        Assert.Contains("coarse threshold 0.3, refinement LocalExpectation, sharpest fraction 0.5", r.Out);
+        var r = CliRunner.RunOk(log, "convert", Paths.Weights, tuned, "--threshold", "0.3", "--refinement", "local", "--sharpest", "0.5",
+            "--second-pass", "2");
+        Assert.Contains("coarse threshold 0.3, refinement LocalExpectation, sharpest fraction 0.5, second fine pass 2x", r.Out);
         using var a = LoftrCheckpoint.LoadModel(plain);
         using var b = LoftrCheckpoint.LoadModel(tuned);
         Assert.Equal(FineRefinement.Expectation, a.Config.Refinement);
         Assert.Equal(1.0, a.Config.SharpestFraction);
         Assert.Equal(FineRefinement.LocalExpectation, b.Config.Refinement);
         Assert.Equal(0.5, b.Config.SharpestFraction);
+        Assert.Null(a.Config.SecondPassScale);
+        Assert.Equal(2.0, b.Config.SecondPassScale);
         Assert.Equal(0.3, b.Config.CoarseMatching.Threshold);
-        Assert.Equal(LoftrCheckpoint.ConfigToJson(a.Config with { Refinement = b.Config.Refinement, SharpestFraction = 0.5,
+        Assert.Equal(LoftrCheckpoint.ConfigToJson(a.Config with { Refinement = b.Config.Refinement, SharpestFraction = 0.5, SecondPassScale = 2,
             CoarseMatching = a.Config.CoarseMatching with { Threshold = 0.3 } }), LoftrCheckpoint.ConfigToJson(b.Config));
     }
 
@@ -31,6 +34,8 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     [InlineData("--sharpest", "0", "--sharpest: 0 must be positive.")]
     [InlineData("--sharpest", "1.5", "--sharpest: 1.5 must be <= 1.")]
     [InlineData("--refinement", "peak", "'peak' not recognized. Must be one of:")]
+    [InlineData("--second-pass", "0.5", "--second-pass: 0.5 must be >= 1.")]
+    [InlineData("--second-pass", "5", "--second-pass: 5 must be <= 4.")]
     public void RejectsABadInferenceSetting(string option, string value, string message)
     {
         string output = _dir.File("bad.safetensors");
@@ -45,9 +50,10 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     {
         var all = CliRunner.RunOk(log, "match", Paths.Box, Paths.BoxInScene, "--weights", Paths.Weights, "--resize", "320", "--threshold", "0.05");
         var half = CliRunner.RunOk(log, "match", Paths.Box, Paths.BoxInScene, "--weights", Paths.Weights, "--resize", "320", "--threshold", "0.05",
-            "--refinement", "local", "--sharpest", "0.5");
-        Assert.Contains("local sub-pixel estimate, sharpest 50 %", half.Out);
+            "--refinement", "local", "--sharpest", "0.5", "--second-pass", "2");
+        Assert.Contains("local sub-pixel estimate, sharpest 50 %, second fine pass at 2x", half.Out);
         Assert.DoesNotContain("sharpest", all.Out);
+        Assert.DoesNotContain("second fine pass", all.Out);
         var bad = CliRunner.Run("match", Paths.Box, Paths.BoxInScene, "--weights", Paths.Weights, "--sharpest", "0");
         Assert.True(bad.ExitCode == 2, bad.ToString());
         Assert.Contains("--sharpest", bad.Err);
@@ -58,19 +64,24 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     {
         var colmap = CliRunner.Run("colmap", "--images", _dir.Path, "--database", _dir.File("x.db"), "--matcher", "sift", "--sharpest", "0.5");
         Assert.True(colmap.ExitCode == 2, colmap.ToString());
-        Assert.Contains("--refinement/--sharpest are for --matcher loftr", colmap.Err);
+        Assert.Contains("--refinement/--sharpest/--second-pass are for --matcher loftr", colmap.Err);
         var eval = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
             "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "sift", "--sharpest", "0.5");
         Assert.True(eval.ExitCode == 2, eval.ToString());
         Assert.Contains("add --method loftr", eval.Err);
+        var second = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
+            "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "loftr", "--weights", Paths.Weights, "--loftr-second-pass", "0.5");
+        Assert.True(second.ExitCode == 2, second.ToString());
+        Assert.Contains("--loftr-second-pass must be in [1, 4], got '0.5'", second.Err);
     }
 
     [Fact]
     public void InfoShowsTheInferenceSettings()
     {
         string tuned = _dir.File("tuned.safetensors");
-        CliRunner.RunOk(log, "convert", Paths.Weights, tuned, "--refinement", "local", "--sharpest", "0.25");
-        Assert.Contains("expectation around the heatmap's peak, keeps the sharpest 25 % of the matches", CliRunner.RunOk(log, "info", tuned).Out);
+        CliRunner.RunOk(log, "convert", Paths.Weights, tuned, "--refinement", "local", "--sharpest", "0.25", "--second-pass", "1.5");
+        Assert.Contains("expectation around the heatmap's peak, keeps the sharpest 25 % of the matches, second fine pass at 1.5x",
+            CliRunner.RunOk(log, "info", tuned).Out);
         Assert.Contains("whole-window expectation (the reference), keeps every match", CliRunner.RunOk(log, "info", Paths.Weights).Out);
     }
 }

@@ -129,4 +129,31 @@ public sealed class LoftrMatcherTests(ITestOutputHelper output)
         Assert.Equal(new ImageSize(320, 240), matcher.NetworkSize(new ImageSize(1296, 968), new MatchOptions { Size = new ImageSize(320, 240) }));
     }
 
+    /// <summary>Network sizes given per image (a rotated image 1 needs the transposed size) work as the shared size option does.</summary>
+    [Fact]
+    public void NetworkSizesCanBeGivenPerImage()
+    {
+        using var matcher = LoftrMatcher.LoadDefault();
+        using var graf1 = OpenCvSharp.Cv2.ImRead(TestData.Path("eval/homography/graf1.png"), OpenCvSharp.ImreadModes.Grayscale);
+        using var graf3 = OpenCvSharp.Cv2.ImRead(TestData.Path("eval/homography/graf3.png"), OpenCvSharp.ImreadModes.Grayscale);
+        var shared = matcher.Match(graf1, graf3, new MatchOptions { Size = new ImageSize(480, 384) });
+        var perImage = matcher.Match(graf1, graf3, new ImageSize(480, 384), new ImageSize(480, 384), new MatchOptions { MaxSize = 100 });
+        Assert.True(shared.Count > 100, $"{shared.Count} matches");
+        Assert.Equal(shared.Keypoints0, perImage.Keypoints0);
+        Assert.Equal(shared.Keypoints1, perImage.Keypoints1);
+
+        // Image 1 squeezed to 720x640 and matched at its own aspect: keypoints in its frame, on the ground truth.
+        using var squeezed = graf3.Resize(new OpenCvSharp.Size(720, 640));
+        var r = matcher.Match(graf1, squeezed, new ImageSize(480, 384), new ImageSize(432, 384));
+        Assert.Equal(new ImageSize(432, 384), r.NetworkSize1);
+        Assert.Equal(new ImageSize(720, 640), r.ImageSize1);
+        var gt = Loftr.Evaluation.HomographyFile.Read(TestData.Path("eval/homography/graf_H1to3.txt"));
+        var errors = Loftr.Evaluation.HomographyMetrics.ReprojectionErrors(
+            r.Keypoints0.Select(p => new OpenCvSharp.Point2d(p.X, p.Y)).ToArray(),
+            r.Keypoints1.Select(p => new OpenCvSharp.Point2d(p.X * 800.0 / 720, p.Y)).ToArray(), gt).Order().ToArray();
+        output.WriteLine($"squeezed image 1: {r.Count} matches, median error {errors[errors.Length / 2]:F2} px");
+        Assert.True(r.Count > 100, $"{r.Count} matches");
+        Assert.True(errors[errors.Length / 2] < 4.0, $"median error {errors[errors.Length / 2]:F2} px");
+    }
+
 }

@@ -42,7 +42,8 @@ public static class ColmapCommand
         var maxSize = new Option<int>("--max-size") { Description = "Long side of the network input in pixels.", HelpName = "PX", DefaultValueFactory = _ => 1024, CustomParser = r => OptionValues.Int(r, 8) ?? 0 };
         var maxMatches = new Option<int?>("--max-matches") { Description = "Keep the N most confident matches per pair.", HelpName = "N", CustomParser = r => OptionValues.Int(r, 1) };
         var refinement = MatchingOptions.RefinementOption("Sub-pixel estimate: expectation (the reference) or local (around the heatmap's peak); default: the model's.");
-        var sharpest = MatchingOptions.SharpestOption("Keep this fraction (0, 1] of each pair's matches, the sharpest; default: the model's (0.5 for the shipped model, 1 for the released ones).");
+        var secondPass = MatchingOptions.SecondPassOption("Refine each pair's matches a second time on the images enlarged F times (1 = none); default: the model's (1.5 for the shipped model, 1 for the released ones).");
+        var sharpest = MatchingOptions.SharpestOption("Keep this fraction (0, 1] of each pair's matches, the sharpest; default: the model's (0.3 for the shipped model, 1 for the released ones).");
         var merge = new Option<string?>("--merge") { Description = "Keypoint merge preset (hloc's): fine (1 px), medium (4 px), coarse (8 px cells, 2 px error; default) or exact.", HelpName = "PRESET" };
         OptionValues.OneOf(merge, [.. KeypointMergeOptions.PresetNames]);
         var cellSize = new Option<double?>("--cell-size") { Description = "Merge cell size in pixels (overrides the preset's).", HelpName = "PX", CustomParser = r => OptionValues.Number(r, 0, minExclusive: true) };
@@ -60,7 +61,7 @@ public static class ColmapCommand
         var command = new DetailedCommand("colmap",
             "Structure from motion: match image pairs, merge the keypoints per image, verify each pair (MAGSAC++ F, or E when EXIF focal " +
             "lengths are known) and write a COLMAP database; --mapper also reconstructs it with 'colmap mapper'. Resumable.", Details);
-        foreach (var o in new Option[] { images, database, pairs, exhaustive, sequential, matcher, weights, preset, maxSize, maxMatches, refinement, sharpest, merge, cellSize,
+        foreach (var o in new Option[] { images, database, pairs, exhaustive, sequential, matcher, weights, preset, maxSize, maxMatches, refinement, sharpest, secondPass, merge, cellSize,
                      maxError, maxKeypoints, threshold, cameraModel, singleCamera, cache, overwrite, mapper, mapperArgs })
             command.Options.Add(o);
 
@@ -95,6 +96,7 @@ public static class ColmapCommand
                 MaxMatches = p.GetValue(maxMatches),
                 Refinement = MatchingOptions.ParseRefinement(p.GetValue(refinement)),
                 SharpestFraction = p.GetValue(sharpest),
+                SecondPassScale = p.GetValue(secondPass),
             };
             string[] extra = (p.GetValue(mapperArgs) ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (extra.Length > 0 && p.GetValue(mapper) is null) throw CliException.Usage("--mapper-args needs --mapper DIR.");
@@ -112,8 +114,9 @@ public static class ColmapCommand
         if (Directory.Exists(options.DatabasePath)) throw CliException.Usage($"--database {options.DatabasePath} is a folder; give the database file.");
         if (File.Exists(options.DatabasePath) && !options.Overwrite)
             throw CliException.Usage($"--database {options.DatabasePath} already exists; add --overwrite to rebuild it (cached matches are reused).");
-        if (matcherName == "sift" && (weights is not null || preset is not null || matchOptions.Refinement is not null || matchOptions.SharpestFraction is not null))
-            throw CliException.Usage("--weights/--preset/--refinement/--sharpest are for --matcher loftr.");
+        if (matcherName == "sift" && (weights is not null || preset is not null || matchOptions.Refinement is not null || matchOptions.SharpestFraction is not null
+            || matchOptions.SecondPassScale is not null))
+            throw CliException.Usage("--weights/--preset/--refinement/--sharpest/--second-pass are for --matcher loftr.");
         if (matcherName == "loftr")
         {
             if (weights is not null && !File.Exists(weights)) throw CliException.Usage($"--weights file not found: {weights}");

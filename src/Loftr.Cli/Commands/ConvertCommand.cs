@@ -6,8 +6,8 @@ namespace Loftr.Cli.Commands;
 
 /// <summary>
 /// <c>loftr convert IN OUT.safetensors</c>: rewrites a checkpoint (.ckpt or .safetensors) as a safetensors file with
-/// its configuration in the metadata, optionally with another coarse threshold, sub-pixel estimate or sharpest
-/// fraction (inference settings). Used to publish trained models.
+/// its configuration in the metadata, optionally with another coarse threshold, sub-pixel estimate, sharpest
+/// fraction or second fine pass (inference settings). Used to publish trained models.
 /// </summary>
 public static class ConvertCommand
 {
@@ -20,6 +20,7 @@ public static class ConvertCommand
         var threshold = new Option<double?>("--threshold") { Description = "Coarse confidence threshold stored in the configuration.", HelpName = "X" };
         var refinement = MatchingOptions.RefinementOption("Sub-pixel estimate stored in the configuration: expectation (the reference) or local (around the heatmap's peak).");
         var sharpest = MatchingOptions.SharpestOption("Fraction (0, 1] of the sharpest matches kept, stored in the configuration.");
+        var secondPass = MatchingOptions.SecondPassOption("Scale of the second fine pass stored in the configuration (1 = none).");
         var command = new Command("convert", "Rewrite a checkpoint as .safetensors with its configuration embedded (loads anywhere without a preset).");
         command.Arguments.Add(input);
         command.Arguments.Add(output);
@@ -27,13 +28,14 @@ public static class ConvertCommand
         command.Options.Add(threshold);
         command.Options.Add(refinement);
         command.Options.Add(sharpest);
+        command.Options.Add(secondPass);
         command.SetAction(p => Run(context, p.GetValue(input)!, p.GetValue(output)!, p.GetValue(preset), p.GetValue(threshold),
-            MatchingOptions.ParseRefinement(p.GetValue(refinement)), p.GetValue(sharpest)));
+            MatchingOptions.ParseRefinement(p.GetValue(refinement)), p.GetValue(sharpest), p.GetValue(secondPass)));
         return command;
     }
 
     private static int Run(CliContext context, string input, string output, string? preset, double? threshold,
-        FineRefinement? refinement, double? sharpest)
+        FineRefinement? refinement, double? sharpest, double? secondPass)
     {
         if (Directory.Exists(input)) throw CliException.Usage($"{input} is a directory, not a checkpoint file.");
         if (!File.Exists(input)) throw CliException.Usage($"checkpoint file not found: {input}");
@@ -45,7 +47,12 @@ public static class ConvertCommand
         var stored = threshold is double t
             ? model.Config with { CoarseMatching = model.Config.CoarseMatching with { Threshold = t } }
             : model.Config;
-        stored = stored with { Refinement = refinement ?? stored.Refinement, SharpestFraction = sharpest ?? stored.SharpestFraction };
+        stored = stored with
+        {
+            Refinement = refinement ?? stored.Refinement,
+            SharpestFraction = sharpest ?? stored.SharpestFraction,
+            SecondPassScale = secondPass is double f ? (f == 1 ? null : f) : stored.SecondPassScale,
+        };
         var meta = new Dictionary<string, string>
         {
             ["source"] = Path.GetFileName(input),
@@ -54,7 +61,7 @@ public static class ConvertCommand
         LoftrCheckpoint.SaveSafeTensors(model, output, meta, stored);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output}: {new FileInfo(output).Length / 1e6:0.0} MB, coarse threshold {stored.CoarseMatching.Threshold}, " +
-            $"refinement {stored.Refinement}, sharpest fraction {stored.SharpestFraction}"));
+            $"refinement {stored.Refinement}, sharpest fraction {stored.SharpestFraction}, second fine pass {stored.SecondPassScale ?? 1}x"));
         return ExitCodes.Ok;
     }
 }

@@ -97,6 +97,8 @@ public static class MatchCommand
         if (refinement != FineRefinement.Expectation) parts.Add("local sub-pixel estimate");
         double sharpest = s.SharpestFraction ?? matcher.Config.SharpestFraction;
         if (sharpest < 1) parts.Add($"sharpest {F(sharpest * 100)} %");
+        double second = s.SecondPassScale ?? matcher.Config.SecondPassScale ?? 1;
+        if (second != 1) parts.Add($"second fine pass at {F(second)}x");
         if (s.MaxMatches is int k) parts.Add($"top {k}");
         if (s.Rotations.Count > 1 || s.Rotations[0] != 0)
             parts.Add(m.Rotation is int r ? $"rotation {r}° of [{string.Join(",", s.Rotations)}]" : $"union of rotations [{string.Join(",", s.Rotations)}]");

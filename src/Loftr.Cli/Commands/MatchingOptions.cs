@@ -53,12 +53,18 @@ public sealed class MatchingOptions
     /// <summary>--refinement.</summary>
     public Option<string?> Refinement { get; } = RefinementOption(
         "Sub-pixel estimate of the fine stage: expectation (over the whole 5x5 window, the reference) or local (around " +
-        "the heatmap's peak). Default: the model's (local for the shipped model, expectation for the released ones).");
+        "the heatmap's peak). Default: the model's (expectation, for the shipped and the released models).");
 
     /// <summary>--sharpest.</summary>
     public Option<double?> Sharpest { get; } = SharpestOption(
         "Keep this fraction (0, 1] of the matches, those with the sharpest sub-pixel heatmaps (smallest fine std), " +
-        "before --max-matches. Default: the model's (0.5 for the shipped model, 1 = all for the released ones).");
+        "before --max-matches. Default: the model's (0.3 for the shipped model, 1 = all for the released ones).");
+
+    /// <summary>--second-pass.</summary>
+    public Option<double?> SecondPass { get; } = SecondPassOption(
+        "Refine the matches a second time on the images enlarged F times (1 = no second pass): more precise positions, " +
+        "same coarse matches, one more backbone pass at the larger size. Default: the model's (1.5 for the shipped model, " +
+        "1 for the released ones).");
 
     /// <summary>--geometry.</summary>
     public Option<string?> Geometry { get; } = new("--geometry", "-g")
@@ -151,13 +157,17 @@ public sealed class MatchingOptions
     public static Option<double?> SharpestOption(string description) =>
         new("--sharpest") { Description = description, HelpName = "F", CustomParser = r => OptionValues.Number(r, 0, 1, minExclusive: true) };
 
+    /// <summary>A <c>--second-pass F</c> option accepting a factor in [1, <see cref="LoftrConfig.MaxSecondPassScale"/>].</summary>
+    public static Option<double?> SecondPassOption(string description) =>
+        new("--second-pass") { Description = description, HelpName = "F", CustomParser = r => OptionValues.Number(r, 1, LoftrConfig.MaxSecondPassScale) };
+
     /// <summary>The estimate a parsed <c>--refinement</c> value names, or null when the option was not given.</summary>
     public static FineRefinement? ParseRefinement(string? name) => name is null ? null : Refinements[name];
 
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Weights, Preset, Resize, Threshold, MaxMatches, Refinement, Sharpest, Geometry, GeometryThreshold, K0, K1, Rotations,
+        foreach (var o in new Option[] { Weights, Preset, Resize, Threshold, MaxMatches, Refinement, Sharpest, SecondPass, Geometry, GeometryThreshold, K0, K1, Rotations,
                      RotationModeOption, Symmetric, Threads })
             command.Options.Add(o);
     }
@@ -184,6 +194,7 @@ public sealed class MatchingOptions
             MaxMatches = p.GetValue(MaxMatches),
             Refinement = ParseRefinement(p.GetValue(Refinement)),
             SharpestFraction = p.GetValue(Sharpest),
+            SecondPassScale = p.GetValue(SecondPass),
             Geometry = geometry,
             GeometryThreshold = p.GetValue(GeometryThreshold),
             K0 = k0,

@@ -41,6 +41,8 @@ public sealed record EvalCommandOptions
                                        [--refinement expectation|local] [--sharpest F] (default: the model's)
                                        [--loftr-long-side N] (LoFTR matches the protocol's images scaled to this long side,
                                        keypoints mapped back; SIFT and the metrics keep the protocol's frame)
+                                       [--loftr-second-pass F] (refine LoFTR's matches again on the images enlarged F times,
+                                       1 = none; default: the model's)
           --sift-max-features N        --sift-ratio R (default 0.8)
 
         protocol (defaults per dataset):
@@ -129,6 +131,9 @@ public sealed record EvalCommandOptions
 
     /// <summary>Long side at which LoFTR matches the protocol's images (null: their own size).</summary>
     public int? LoftrLongSide { get; init; }
+
+    /// <summary>Scale of LoFTR's second fine pass (1: none; null: the model's).</summary>
+    public double? LoftrSecondPass { get; init; }
 
     /// <summary>SIFT keypoint limit (0 = all).</summary>
     public int SiftMaxFeatures { get; init; }
@@ -235,6 +240,7 @@ public sealed record EvalCommandOptions
                 "--refinement" => o with { Refinement = RefinementValue(Value()) },
                 "--sharpest" => o with { SharpestFraction = Fraction(name, Value()) },
                 "--loftr-long-side" => o with { LoftrLongSide = PositiveInt(name, Value()) },
+                "--loftr-second-pass" => o with { LoftrSecondPass = SecondPassScale(name, Value()) },
                 "--sift-max-features" => o with { SiftMaxFeatures = NonNegativeInt(name, Value()) },
                 "--sift-ratio" => o with { SiftRatio = Positive(name, Value()) },
                 "--resize" => o with { Resize = Value() },
@@ -301,6 +307,8 @@ public sealed record EvalCommandOptions
             throw new EvalUsageException("--refinement and --sharpest set LoFTR's inference; add --method loftr.");
         if (LoftrLongSide is not null && !Methods.Contains("loftr"))
             throw new EvalUsageException("--loftr-long-side sets LoFTR's input size; add --method loftr.");
+        if (LoftrSecondPass is not null && !Methods.Contains("loftr"))
+            throw new EvalUsageException("--loftr-second-pass sets LoFTR's inference; add --method loftr.");
     }
 
     /// <summary>Parses "WxH" (positive sides), or null.</summary>
@@ -337,6 +345,10 @@ public sealed record EvalCommandOptions
 
     private static double Fraction(string name, string v) =>
         Positive(name, v) is var d && d <= 1 ? d : throw new EvalUsageException($"{name} must be in (0, 1], got '{v}'.");
+
+    private static double SecondPassScale(string name, string v) =>
+        Double(name, v) is var d && d >= 1 && d <= LoftrConfig.MaxSecondPassScale ? d
+            : throw new EvalUsageException($"{name} must be in [1, {LoftrConfig.MaxSecondPassScale}], got '{v}'.");
 
     private static FineRefinement RefinementValue(string v) =>
         MatchingOptions.Refinements.TryGetValue(v, out var mode) ? mode

@@ -28,6 +28,9 @@ public sealed record MatchSettings
     /// <summary>Fraction of the sharpest matches kept; the model's when null.</summary>
     public double? SharpestFraction { get; init; }
 
+    /// <summary>Scale of the second fine pass (1: none); the model's when null.</summary>
+    public double? SecondPassScale { get; init; }
+
     /// <summary>Keep the N most confident matches (after merging rotations / directions).</summary>
     public int? MaxMatches { get; init; }
 

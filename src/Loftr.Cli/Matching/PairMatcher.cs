@@ -59,7 +59,6 @@ public sealed class PairMatcher(LoftrMatcher matcher, MatchSettings settings)
         var size0 = new ImageSize(mat0.Cols, mat0.Rows);
         var size1 = new ImageSize(mat1.Cols, mat1.Rows);
         var net0 = matcher.NetworkSize(size0, settings.Resize.ToOptions(), path0);
-        var image0 = GrayImage.FromMat(mat0, net0.Width, net0.Height);
         var results = new List<PairMatches>();
         foreach (int angle in settings.Rotations)
         {
@@ -67,11 +66,10 @@ public sealed class PairMatcher(LoftrMatcher matcher, MatchSettings settings)
             var rsize = new ImageSize(rotated.Cols, rotated.Rows);
             var net1 = matcher.NetworkSize(rsize, settings.Resize.ToOptions(swap: angle is 90 or 270),
                 angle == 0 ? path1 : $"{path1} (rotated {angle})");
-            var image1 = GrayImage.FromMat(rotated, net1.Width, net1.Height);
-            var forward = Run(image0, image1, size0, rsize);
+            var forward = Run(mat0, rotated, net0, net1);
             if (settings.Symmetric)
             {
-                var backward = Run(image1, image0, rsize, size0);
+                var backward = Run(rotated, mat0, net1, net0);
                 forward = MatchMerge.Union([forward, Swap(backward)]);
             }
             results.Add(new PairMatches
@@ -87,18 +85,18 @@ public sealed class PairMatcher(LoftrMatcher matcher, MatchSettings settings)
         return results;
     }
 
-    // Matches network-sized images and scales the keypoints to the original sizes (as LoftrMatcher does: x * (w / w_net)).
-    private PairMatches Run(GrayImage a, GrayImage b, ImageSize sizeA, ImageSize sizeB)
+    // Matches the images at the given network sizes; the library maps the keypoints back to the images' own pixels
+    // (x * (w / w_net)) and makes the second fine pass's copies from the images themselves, not from the network-sized ones.
+    private PairMatches Run(Mat a, Mat b, ImageSize netA, ImageSize netB)
     {
-        var r = matcher.Match(a, b, new MatchOptions { Threshold = settings.Threshold, Refinement = settings.Refinement, SharpestFraction = settings.SharpestFraction });
-        float sxa = (float)sizeA.Width / a.Width, sya = (float)sizeA.Height / a.Height;
-        float sxb = (float)sizeB.Width / b.Width, syb = (float)sizeB.Height / b.Height;
+        var r = matcher.Match(a, b, netA, netB, new MatchOptions { Threshold = settings.Threshold, Refinement = settings.Refinement,
+            SharpestFraction = settings.SharpestFraction, SecondPassScale = settings.SecondPassScale });
         return new PairMatches
         {
-            ImageSize0 = sizeA,
-            ImageSize1 = sizeB,
-            Keypoints0 = r.Keypoints0.Select(p => new Point2(p.X * sxa, p.Y * sya)).ToArray(),
-            Keypoints1 = r.Keypoints1.Select(p => new Point2(p.X * sxb, p.Y * syb)).ToArray(),
+            ImageSize0 = r.ImageSize0,
+            ImageSize1 = r.ImageSize1,
+            Keypoints0 = r.Keypoints0,
+            Keypoints1 = r.Keypoints1,
             Confidence = r.Confidence,
         };
     }

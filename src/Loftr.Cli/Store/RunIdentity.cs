@@ -42,6 +42,8 @@ public sealed record RunIdentity(string WeightsSha256, string Options)
         double sharpest = s.SharpestFraction ?? config.SharpestFraction;
         if (refinement != FineRefinement.Expectation) o["refinement"] = refinement.ToString();
         if (sharpest != 1) o["sharpest"] = sharpest;
+        double second = s.SecondPassScale ?? config.SecondPassScale ?? 1;
+        if (second != 1) o["second_pass"] = second;
         return new RunIdentity(weightsSha256, o.ToJsonString());
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Loftr.Imaging;
+using Loftr.Model;
 using OpenCvSharp;
 using static TorchSharp.torch;
 
@@ -28,14 +29,18 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// Long side (pixels) at which the network sees the images, keypoints mapped back to the images given; null: their
     /// own size. Not with padding.
     /// </param>
+    /// <param name="secondPass">Scale of the second fine pass (<see cref="MatchOptions.SecondPassScale"/>; the model's when null). Not with padding.</param>
     public LoftrEvalMatcher(LoftrMatcher matcher, double? threshold = null, string? weightsName = null, bool ownsMatcher = true,
-        FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null)
+        FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null, double? secondPass = null)
     {
         _matcher = matcher ?? throw new ArgumentNullException(nameof(matcher));
         if (sharpestFraction is double f && !(f > 0 && f <= 1))
             throw new ArgumentOutOfRangeException(nameof(sharpestFraction), f, "The sharpest fraction must be in (0, 1].");
         if (longSide is <= 0) throw new ArgumentOutOfRangeException(nameof(longSide), longSide, "The long side must be positive.");
+        if (secondPass is double f2 && !(f2 >= 1 && f2 <= LoftrConfig.MaxSecondPassScale))
+            throw new ArgumentOutOfRangeException(nameof(secondPass), secondPass, $"The second pass scale must be in [1, {LoftrConfig.MaxSecondPassScale}].");
         LongSide = longSide;
+        SecondPass = secondPass ?? matcher.Config.SecondPassScale ?? 1;
         Threshold = threshold;
         Refinement = refinement ?? matcher.Config.Refinement;
         SharpestFraction = sharpestFraction ?? matcher.Config.SharpestFraction;
@@ -50,15 +55,16 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <param name="refinement">Sub-pixel estimate override.</param>
     /// <param name="sharpestFraction">Sharpest-fraction override.</param>
     /// <param name="longSide">Network long side (see the constructor).</param>
+    /// <param name="secondPass">Scale of the second fine pass (see the constructor).</param>
     /// <returns>The matcher.</returns>
     public static LoftrEvalMatcher Load(string weightsPath, string? preset = null, double? threshold = null,
-        FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null)
+        FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null, double? secondPass = null)
     {
         var config = preset is null ? null : LoftrConfig.FromPresetName(preset);
         var matcher = LoftrMatcher.Load(weightsPath, config);
         try
         {
-            return new LoftrEvalMatcher(matcher, threshold, Path.GetFileName(weightsPath), true, refinement, sharpestFraction, longSide);
+            return new LoftrEvalMatcher(matcher, threshold, Path.GetFileName(weightsPath), true, refinement, sharpestFraction, longSide, secondPass);
         }
         catch
         {
@@ -79,6 +85,9 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <summary>Long side at which the network sees the images, or null for their own size.</summary>
     public int? LongSide { get; }
 
+    /// <summary>Scale of the second fine pass (1: none).</summary>
+    public double SecondPass { get; }
+
     /// <summary>Weights name shown in reports.</summary>
     public string? WeightsName { get; }
 
@@ -98,7 +107,8 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
                 : "";
             return string.Create(CultureInfo.InvariantCulture,
                 $"LoFTR {WeightsName ?? "(in-memory model)"}: {c.CoarseMatching.MatchType}, coarse d_model {c.Coarse.DModel}, threshold {thr}") +
-                refinement + sharpest + (LongSide is int side ? $", network long side {side}" : "");
+                refinement + sharpest + (LongSide is int side ? $", network long side {side}" : "") +
+                (SecondPass != 1 ? string.Create(CultureInfo.InvariantCulture, $", second fine pass at {SecondPass}x") : "");
         }
     }
 
@@ -112,6 +122,7 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
             var r = _matcher.Match(image0, image1, new MatchOptions
             {
                 Threshold = Threshold, Refinement = Refinement, SharpestFraction = SharpestFraction, MaxSize = LongSide,
+                SecondPassScale = SecondPass,
             });
             return new EvalMatches(ToPoints(r.Keypoints0), ToPoints(r.Keypoints1), r.Confidence);
         }
@@ -127,7 +138,15 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         using var mode = inference_mode();
         var (img0, mask0) = Padded(g0, res);
         var (img1, mask1) = Padded(g1, res);
-        using var output = _matcher.Model.Forward(img0, img1, mask0, mask1, null, null, Threshold, refinement: Refinement);
+        SecondFinePass? second = null;
+        if (SecondPass != 1)
+        {
+            // the images enlarged by the factor (sides kept multiples of the coarse resolution), padded the same way
+            var (s0, f0) = Enlarged(g0, res);
+            var (s1, f1) = Enlarged(g1, res);
+            second = new SecondFinePass(s0, s1, f0, f1);
+        }
+        using var output = _matcher.Model.Forward(img0, img1, mask0, mask1, null, null, Threshold, refinement: Refinement, secondPass: second);
         var kp0 = output.Keypoints0.ToArrayOrEmpty<float>();
         var kp1 = output.Keypoints1.ToArrayOrEmpty<float>();
         var conf = output.Confidence.ToArrayOrEmpty<float>();
@@ -137,6 +156,15 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
             keep.Select(i => new Point2d(kp0[2 * i], kp0[2 * i + 1])).ToArray(),
             keep.Select(i => new Point2d(kp1[2 * i], kp1[2 * i + 1])).ToArray(),
             keep.Select(i => conf[i]).ToArray());
+    }
+
+    /// <summary>The image enlarged by <see cref="SecondPass"/> and padded, with the [1, 2] factors back to its own pixels.</summary>
+    private (Tensor Image, Tensor Scale) Enlarged(GrayImage g, int res)
+    {
+        int w = Math.Max(res, (int)Math.Round(g.Width * SecondPass / res) * res);
+        int h = Math.Max(res, (int)Math.Round(g.Height * SecondPass / res) * res);
+        var (image, _) = Padded(g.Resize(w, h), res);
+        return (image, tensor(new[] { (float)g.Width / w, (float)g.Height / h }).view(1, 2));
     }
 
     private static (Tensor Image, Tensor Mask) Padded(GrayImage g, int res)

@@ -40,8 +40,8 @@ public static class FineMatching
         using var scope = NewDisposeScope();
         featF0 = featF0.to(ScalarType.Float32); // heatmaps and coordinates in float32 whatever the features' precision
         featF1 = featF1.to(ScalarType.Float32);
-        long m = featF0.shape[0], ww = featF0.shape[1], c = featF0.shape[2];
-        long w = (long)Math.Round(Math.Sqrt(ww));
+        long m = featF0.shape[0];
+        long w = (long)Math.Round(Math.Sqrt(featF0.shape[1]));
         double scale = (double)g.Image0.H / g.Fine0.H;
         if (m == 0)
         {
@@ -50,11 +50,7 @@ public static class FineMatching
                 coarse.Keypoints0.clone().MoveToOuterDisposeScope(),
                 coarse.Keypoints1.clone().MoveToOuterDisposeScope());
         }
-        var centre = featF0[.., ww / 2, ..];                                    // [M, C]
-        var sim = einsum("mc,mrc->mr", centre, featF1);
-        using var softmaxScale = (1.0 / Math.Sqrt(c)).ToScalar();
-        var heatmap = nn.functional.softmax(sim.mul(softmaxScale), 1);          // [M, WW]
-        var (coords, std) = Expectation(heatmap, w, refinement);
+        var (coords, std) = Expectation(Heatmap(featF0, featF1), w, refinement);
         var expectation = cat([coords, std.unsqueeze(1)], -1);
 
         long mPred = coarse.Confidence.shape[0];
@@ -69,6 +65,37 @@ public static class FineMatching
             expectation.MoveToOuterDisposeScope(),
             coarse.Keypoints0.clone().MoveToOuterDisposeScope(),
             kp1.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Fine matching of windows centred on arbitrary fine pixels (the second fine pass of
+    /// <see cref="Model.LoftrModel.Forward"/>): windows [M, W*W, C], their centres [M, 2] (x, y, fine pixels) and the size
+    /// of a fine pixel in keypoint units [M, 2] per image. Keypoint 0 is the centre of window 0, keypoint 1 the centre of
+    /// window 1 moved by the sub-pixel offset.
+    /// </summary>
+    internal static FineMatchingOutput ForwardAt(Tensor featF0, Tensor featF1, Tensor centre0, Tensor centre1, Tensor unit0,
+        Tensor unit1, FineRefinement refinement)
+    {
+        using var scope = NewDisposeScope();
+        featF0 = featF0.to(ScalarType.Float32);
+        featF1 = featF1.to(ScalarType.Float32);
+        long w = (long)Math.Round(Math.Sqrt(featF0.shape[1]));
+        var (coords, std) = Expectation(Heatmap(featF0, featF1), w, refinement);
+        using var halfWindow = (w / 2).ToScalar();
+        var kp0 = centre0.to(ScalarType.Float32) * unit0;
+        var kp1 = centre1.to(ScalarType.Float32).add(coords.mul(halfWindow), Scalars.One) * unit1;
+        return new FineMatchingOutput(
+            cat([coords, std.unsqueeze(1)], -1).MoveToOuterDisposeScope(), kp0.MoveToOuterDisposeScope(), kp1.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Softmax heatmap [M, W*W] of the correlation of each window-0 centre feature with window 1 (float32 [M, W*W, C]).</summary>
+    private static Tensor Heatmap(Tensor featF0, Tensor featF1)
+    {
+        long ww = featF0.shape[1], c = featF0.shape[2];
+        var centre = featF0[.., ww / 2, ..];                                    // [M, C]
+        var sim = einsum("mc,mrc->mr", centre, featF1);
+        using var softmaxScale = (1.0 / Math.Sqrt(c)).ToScalar();
+        return nn.functional.softmax(sim.mul(softmaxScale), 1);
     }
 
     /// <summary>

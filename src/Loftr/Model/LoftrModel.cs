@@ -37,6 +37,16 @@ public sealed record StageTimings(TimeSpan Backbone, TimeSpan CoarseTransformer,
 /// </summary>
 public delegate CoarseMatches CoarseMatchSampler(CoarseMatches predicted, PairGeometry geometry);
 
+/// <summary>
+/// Larger copies of a batch's images for a second fine pass (<see cref="LoftrModel.Forward"/>): the fine stage runs again
+/// around the first pass's refined matches on the fine maps of these images, whose fine pixels are smaller.
+/// </summary>
+/// <param name="Image0">Images 0 [N, 1, H', W'] (float32 in [0, 1], sides multiples of the coarse resolution).</param>
+/// <param name="Image1">Images 1 [N, 1, H', W'].</param>
+/// <param name="Scale0">[N, 2] factors mapping the pixels of <paramref name="Image0"/> to the units of the first pass's keypoints.</param>
+/// <param name="Scale1">[N, 2] the same for <paramref name="Image1"/>.</param>
+public sealed record SecondFinePass(Tensor Image0, Tensor Image1, Tensor Scale0, Tensor Scale1);
+
 /// <summary>Everything one forward pass produces. Dispose it to free the tensors.</summary>
 public sealed class LoftrOutput : IDisposable
 {
@@ -150,11 +160,13 @@ public sealed class LoftrModel : nn.Module
     /// the configured coarse confidence threshold. <paramref name="trainingSampler"/> (training only) replaces the predicted
     /// coarse matches by the windows the fine stage is trained on (see <see cref="Training.CoarseTrainingSampler"/>).
     /// <paramref name="refinement"/> overrides the configured sub-pixel estimate; with a training sampler it is always
-    /// <see cref="FineRefinement.Expectation"/>, the one the fine loss is defined on.
+    /// <see cref="FineRefinement.Expectation"/>, the one the fine loss is defined on. <paramref name="secondPass"/> (inference
+    /// only) runs the fine stage again on larger copies of the images around the refined matches (see
+    /// <see cref="SecondFinePass"/>); the output's fine keypoints and expectation are then those of the second pass.
     /// </summary>
     public LoftrOutput Forward(Tensor image0, Tensor image1, Tensor? mask0 = null, Tensor? mask1 = null,
         Tensor? scale0 = null, Tensor? scale1 = null, double? threshold = null, CoarseMatchSampler? trainingSampler = null,
-        FineRefinement? refinement = null)
+        FineRefinement? refinement = null, SecondFinePass? secondPass = null)
     {
         ArgumentNullException.ThrowIfNull(image0);
         ArgumentNullException.ThrowIfNull(image1);
@@ -171,24 +183,8 @@ public sealed class LoftrModel : nn.Module
             return t;
         }
 
-        // 1. Local feature CNN: one call on the concatenation when both images have the same size and are not large
-        Tensor featC0, featC1, featF0, featF1;
-        bool sameSize = image0.shape[2] == image1.shape[2] && image0.shape[3] == image1.shape[3];
-        if (sameSize && 2 * image0.numel() <= MaxBatchedBackbonePixels)
-        {
-            backbone.Tap = Tap is null ? null : (name, t) => { Tap($"backbone.{name}0", t[..(int)bs]); Tap($"backbone.{name}1", t[(int)bs..]); };
-            var (c, f) = backbone.forward(cat([image0, image1], 0));
-            featC0 = c[..(int)bs]; featC1 = c[(int)bs..];
-            featF0 = f[..(int)bs]; featF1 = f[(int)bs..];
-        }
-        else
-        {
-            backbone.Tap = Tap is null ? null : (name, t) => Tap($"backbone.{name}0", t);
-            (featC0, featF0) = backbone.forward(image0);
-            backbone.Tap = Tap is null ? null : (name, t) => Tap($"backbone.{name}1", t);
-            (featC1, featF1) = backbone.forward(image1);
-        }
-        backbone.Tap = null;
+        // 1. Local feature CNN
+        var (featC0, featC1, featF0, featF1) = RunBackbone(image0, image1, Tap);
         Tap?.Invoke("backbone.feat_c0", featC0);
         Tap?.Invoke("backbone.feat_c1", featC1);
         Tap?.Invoke("backbone.feat_f0", featF0);
@@ -241,6 +237,10 @@ public sealed class LoftrModel : nn.Module
         // 5. Fine matching
         var fineRefinement = trainingSampler is not null ? FineRefinement.Expectation : refinement ?? Config.Refinement;
         var fine = FineMatching.Forward(w0, w1, coarse.Matches, geometry, scale0 is null ? null : scale1, fineRefinement);
+
+        // 6. Optional second fine pass on larger images around the first pass's matches
+        if (secondPass is not null && fine.Keypoints0.shape[0] > 0)
+            fine = RefineAgain(fine, coarse.Matches, tc0, tc1, secondPass, fineRefinement);
         var output = new LoftrOutput
         {
             Geometry = geometry, Coarse = coarse, Fine = fine,
@@ -248,5 +248,66 @@ public sealed class LoftrModel : nn.Module
         };
         output.Tensors.MoveToOuterDisposeScope();
         return output;
+    }
+
+    /// <summary>Coarse and fine feature maps of both images: one backbone call on the concatenation when the images have the same size and are not large.</summary>
+    private (Tensor C0, Tensor C1, Tensor F0, Tensor F1) RunBackbone(Tensor image0, Tensor image1, Action<string, Tensor>? tap)
+    {
+        long bs = image0.shape[0];
+        try
+        {
+            bool sameSize = image0.shape[2] == image1.shape[2] && image0.shape[3] == image1.shape[3];
+            if (sameSize && 2 * image0.numel() <= MaxBatchedBackbonePixels)
+            {
+                backbone.Tap = tap is null ? null : (name, t) => { tap($"backbone.{name}0", t[..(int)bs]); tap($"backbone.{name}1", t[(int)bs..]); };
+                var (c, f) = backbone.forward(cat([image0, image1], 0));
+                return (c[..(int)bs], c[(int)bs..], f[..(int)bs], f[(int)bs..]);
+            }
+            backbone.Tap = tap is null ? null : (name, t) => tap($"backbone.{name}0", t);
+            var (c0, f0) = backbone.forward(image0);
+            backbone.Tap = tap is null ? null : (name, t) => tap($"backbone.{name}1", t);
+            var (c1, f1) = backbone.forward(image1);
+            return (c0, c1, f0, f1);
+        }
+        finally
+        {
+            backbone.Tap = null;
+        }
+    }
+
+    /// <summary>
+    /// The second fine pass: windows of the larger images' fine maps centred on the fine pixels nearest to the first
+    /// pass's keypoints (image 0: the coarse cell centre; image 1: the refined position), the same coarse features merged
+    /// in, the fine LoFTR module and the sub-pixel estimate.
+    /// </summary>
+    private FineMatchingOutput RefineAgain(FineMatchingOutput first, CoarseMatches matches, Tensor tc0, Tensor tc1,
+        SecondFinePass pass, FineRefinement refinement)
+    {
+        long m = first.Keypoints0.shape[0];
+        var backboneType = backbone.ConvolutionType;
+        var (_, _, f0, f1) = RunBackbone(pass.Image0.to(backboneType), pass.Image1.to(backboneType), null);
+        f0 = f0.to(ScalarType.Float32);
+        f1 = f1.to(ScalarType.Float32);
+        var bIds = matches.BIds[..(int)m];
+        using var stride0 = ((double)pass.Image0.shape[2] / f0.shape[2]).ToScalar();   // input pixels per fine pixel
+        using var stride1 = ((double)pass.Image1.shape[2] / f1.shape[2]).ToScalar();
+        var unit0 = pass.Scale0.index([TensorIndex.Tensor(bIds)]).mul(stride0);
+        var unit1 = pass.Scale1.index([TensorIndex.Tensor(bIds)]).mul(stride1);
+        var centre0 = NearestFinePixel(first.Keypoints0, unit0, f0);
+        var centre1 = NearestFinePixel(first.Keypoints1, unit1, f1);
+        var c0 = tc0.index([TensorIndex.Tensor(bIds), TensorIndex.Tensor(matches.IIds[..(int)m])]);
+        var c1 = tc1.index([TensorIndex.Tensor(bIds), TensorIndex.Tensor(matches.JIds[..(int)m])]);
+        var (w0, w1) = fine_preprocess.ForwardAt(f0, f1, c0, c1, bIds, centre0, centre1);
+        (w0, w1) = loftr_fine.Forward(w0, w1);
+        return FineMatching.ForwardAt(w0, w1, centre0, centre1, unit0, unit1, refinement);
+    }
+
+    /// <summary>The fine pixel (x, y) [M, 2] (int64, inside <paramref name="fine"/> [N, C, Hf, Wf]) nearest to keypoints [M, 2] in units of <paramref name="unit"/>.</summary>
+    private static Tensor NearestFinePixel(Tensor keypoints, Tensor unit, Tensor fine)
+    {
+        var p = keypoints.div(unit).round().to(ScalarType.Int64);
+        using var lastColumn = (fine.shape[3] - 1).ToScalar();
+        using var lastRow = (fine.shape[2] - 1).ToScalar();
+        return stack([p[.., 0].clamp(Scalars.Zero, lastColumn), p[.., 1].clamp(Scalars.Zero, lastRow)], 1);
     }
 }
