@@ -30,7 +30,7 @@ public sealed class MatchResult
     /// <summary>
     /// Uncertainty of each refined point in image 1: the standard deviation of the fine heatmap (the sum of its x and y
     /// standard deviations, in window-normalised units where the window's half-width is 1; the reference <c>std</c>
-    /// that weights the fine loss). Small values are sharp sub-pixel matches.
+    /// that weights the fine loss; of the second fine pass when there is one). Small values are sharp sub-pixel matches.
     /// </summary>
     public required float[] FineStd { get; init; }
     /// <summary>The coarse matches (before refinement) in image 1, in original pixels.</summary>

@@ -6,9 +6,9 @@ namespace Loftr.Cli.Store;
 
 /// <summary>
 /// What makes a batch's results comparable: the SHA-256 of the weights file and the options that change matches
-/// (model configuration, resize, threshold, top-k, sub-pixel estimate and sharpest fraction, geometry, intrinsics,
-/// rotations, symmetric). A store only resumes a run with the same identity. The two inference settings are stored only
-/// when they differ from the reference decoding, so stores written before they existed still resume.
+/// (model configuration, resize, threshold, top-k, sub-pixel estimate, sharpest fraction and second fine pass, geometry,
+/// intrinsics, rotations, symmetric). A store only resumes a run with the same identity. The three inference settings
+/// are stored only when they differ from the reference decoding, so stores written before they existed still resume.
 /// </summary>
 /// <param name="WeightsSha256">Hash of the weights file.</param>
 /// <param name="Options">Canonical JSON of the options.</param>

@@ -29,7 +29,7 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// Long side (pixels) at which the network sees the images, keypoints mapped back to the images given; null: their
     /// own size. Not with padding.
     /// </param>
-    /// <param name="secondPass">Scale of the second fine pass (<see cref="MatchOptions.SecondPassScale"/>; the model's when null). Not with padding.</param>
+    /// <param name="secondPass">Scale of the second fine pass (<see cref="MatchOptions.SecondPassScale"/>; the model's when null); with padding the enlarged images are padded the same way.</param>
     public LoftrEvalMatcher(LoftrMatcher matcher, double? threshold = null, string? weightsName = null, bool ownsMatcher = true,
         FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null, double? secondPass = null)
     {
@@ -161,8 +161,9 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <summary>The image enlarged by <see cref="SecondPass"/> and padded, with the [1, 2] factors back to its own pixels.</summary>
     private (Tensor Image, Tensor Scale) Enlarged(GrayImage g, int res)
     {
-        int w = Math.Max(res, (int)Math.Round(g.Width * SecondPass / res) * res);
-        int h = Math.Max(res, (int)Math.Round(g.Height * SecondPass / res) * res);
+        // as LoftrMatcher: the scaled side, rounded to the nearest multiple of the coarse resolution (halves away from zero)
+        int w = Math.Max(res, (int)Math.Round(Math.Round(g.Width * SecondPass) / res, MidpointRounding.AwayFromZero) * res);
+        int h = Math.Max(res, (int)Math.Round(Math.Round(g.Height * SecondPass) / res, MidpointRounding.AwayFromZero) * res);
         var (image, _) = Padded(g.Resize(w, h), res);
         return (image, tensor(new[] { (float)g.Width / w, (float)g.Height / h }).view(1, 2));
     }

@@ -5,8 +5,8 @@ namespace Loftr.Matching;
 
 /// <summary>Output of <see cref="FineMatching"/>.</summary>
 /// <param name="Expectation">[M, 3]: the expected position (x, y) in the window, normalised to [-1, 1], and the summed standard deviation.</param>
-/// <param name="Keypoints0">[M, 2] final keypoints in image 0 (the coarse ones).</param>
-/// <param name="Keypoints1">[M, 2] final keypoints in image 1 (coarse + sub-pixel offset).</param>
+/// <param name="Keypoints0">[M, 2] final keypoints in image 0: the coarse ones, or after a second fine pass the fine pixel of the enlarged image nearest to them.</param>
+/// <param name="Keypoints1">[M, 2] final keypoints in image 1: the window centre plus the sub-pixel offset.</param>
 public sealed record FineMatchingOutput(Tensor Expectation, Tensor Keypoints0, Tensor Keypoints1) : IDisposable
 {
     internal IEnumerable<Tensor> Tensors => [Expectation, Keypoints0, Keypoints1];

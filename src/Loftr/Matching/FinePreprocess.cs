@@ -70,7 +70,8 @@ public sealed class FinePreprocess : nn.Module
     /// <summary>
     /// Windows centred on arbitrary fine pixels: fine maps [N, Cf, Hf, Wf], the coarse feature of each match [M, Cc] in
     /// either image, the batch index [M] and the window centres [M, 2] (x, y, int64 fine pixels inside the maps).
-    /// Used by the second fine pass of <see cref="Model.LoftrModel.Forward"/> at a higher resolution.
+    /// The first pass centres the windows on the coarse cells; the second fine pass of <see cref="Model.LoftrModel.Forward"/>
+    /// on the refined matches.
     /// </summary>
     internal (Tensor Feat0, Tensor Feat1) ForwardAt(Tensor featF0, Tensor featF1, Tensor coarse0, Tensor coarse1, Tensor bIds,
         Tensor centre0, Tensor centre1)

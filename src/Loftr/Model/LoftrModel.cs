@@ -170,6 +170,13 @@ public sealed class LoftrModel : nn.Module
     {
         ArgumentNullException.ThrowIfNull(image0);
         ArgumentNullException.ThrowIfNull(image1);
+        if (secondPass is not null)
+        {
+            if (trainingSampler is not null) throw new ArgumentException("A second fine pass is for inference only, not with a training sampler.");
+            if (secondPass.Image0.shape[0] != image0.shape[0] || secondPass.Image1.shape[0] != image1.shape[0]
+                || !secondPass.Scale0.shape.SequenceEqual(new[] { image0.shape[0], 2L }) || !secondPass.Scale1.shape.SequenceEqual(new[] { image1.shape[0], 2L }))
+                throw new ArgumentException("The second fine pass needs one enlarged image and one [2] scale per image of the batch.");
+        }
         using var scope = NewDisposeScope();
         long bs = image0.shape[0];
         var backboneType = backbone.ConvolutionType;
@@ -283,6 +290,7 @@ public sealed class LoftrModel : nn.Module
     private FineMatchingOutput RefineAgain(FineMatchingOutput first, CoarseMatches matches, Tensor tc0, Tensor tc1,
         SecondFinePass pass, FineRefinement refinement)
     {
+        using var scope = NewDisposeScope();   // frees the enlarged images' feature maps before the caller goes on
         long m = first.Keypoints0.shape[0];
         var backboneType = backbone.ConvolutionType;
         var (_, _, f0, f1) = RunBackbone(pass.Image0.to(backboneType), pass.Image1.to(backboneType), null);
@@ -299,7 +307,9 @@ public sealed class LoftrModel : nn.Module
         var c1 = tc1.index([TensorIndex.Tensor(bIds), TensorIndex.Tensor(matches.JIds[..(int)m])]);
         var (w0, w1) = fine_preprocess.ForwardAt(f0, f1, c0, c1, bIds, centre0, centre1);
         (w0, w1) = loftr_fine.Forward(w0, w1);
-        return FineMatching.ForwardAt(w0, w1, centre0, centre1, unit0, unit1, refinement);
+        var refined = FineMatching.ForwardAt(w0, w1, centre0, centre1, unit0, unit1, refinement);
+        refined.Tensors.MoveToOuterDisposeScope();
+        return refined;
     }
 
     /// <summary>The fine pixel (x, y) [M, 2] (int64, inside <paramref name="fine"/> [N, C, Hf, Wf]) nearest to keypoints [M, 2] in units of <paramref name="unit"/>.</summary>

@@ -1,5 +1,6 @@
 using Loftr.Evaluation;
 using Loftr.Imaging;
+using Loftr.Model;
 using Loftr.Tests.Infrastructure;
 using OpenCvSharp;
 using Xunit.Abstractions;
@@ -128,6 +129,22 @@ public sealed class SecondFinePassTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => matcher.Match(Graf1, Graf3, new MatchOptions { SecondPassScale = 4.5 }));
         Assert.Throws<ArgumentException>(() => (matcher.Config with { SecondPassScale = 0.9 }).Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new LoftrEvalMatcher(matcher, ownsMatcher: false, secondPass: 0.5));
+    }
+
+    [Fact]
+    public void TheModelRefusesASecondPassForTrainingOrWithMismatchedInputs()
+    {
+        using var matcher = LoftrMatcher.LoadDefault();
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        using var mode = TorchSharp.torch.inference_mode();
+        var img = TorchSharp.torch.rand(1, 1, 128, 160);
+        var big = TorchSharp.torch.rand(1, 1, 192, 240);
+        var scale = TorchSharp.torch.tensor(new[] { 160f / 240, 128f / 192 }).view(1, 2);
+        Assert.Throws<ArgumentException>(() => matcher.Model.Forward(img, img, trainingSampler: (p, _) => p,
+            secondPass: new SecondFinePass(big, big, scale, scale)));
+        var twoImages = TorchSharp.torch.rand(2, 1, 192, 240);
+        Assert.Throws<ArgumentException>(() => matcher.Model.Forward(img, img, secondPass: new SecondFinePass(twoImages, twoImages, scale, scale)));
+        using var ok = matcher.Model.Forward(img, img, secondPass: new SecondFinePass(big, big, scale, scale));
     }
 
     [Fact]
