@@ -224,10 +224,12 @@ public sealed class LoftrMatcher : IDisposable
     {
         double factor = options.SecondPassScale ?? Config.SecondPassScale ?? 1;
         if (factor == 1) return null;
-        ImageSize Scaled(ImageSize original, ImageSize net, string name) => NetworkSize(original,
-            new MatchOptions { Size = new ImageSize((int)Math.Round(net.Width * factor), (int)Math.Round(net.Height * factor)) }, name);
-        return (Scaled(size0, net0, name0), Scaled(size1, net1, name1));
+        return (SecondPassSize(size0, net0, factor, name0), SecondPassSize(size1, net1, factor, name1));
     }
+
+    /// <summary>The size of the second fine pass's copy of an image: its network size times <paramref name="factor"/>, rounded like <see cref="NetworkSize"/>.</summary>
+    internal ImageSize SecondPassSize(ImageSize original, ImageSize network, double factor, string name = "image") => NetworkSize(original,
+        new MatchOptions { Size = new ImageSize((int)Math.Round(network.Width * factor), (int)Math.Round(network.Height * factor)) }, name);
 
     /// <summary>A pair resized for the network (and for the second fine pass, when asked for), with its original sizes.</summary>
     private sealed record Prepared(GrayImage Net0, GrayImage Net1, ImageSize Orig0, ImageSize Orig1, GrayImage? Second0, GrayImage? Second1);

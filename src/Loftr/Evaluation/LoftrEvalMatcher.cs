@@ -161,9 +161,8 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <summary>The image enlarged by <see cref="SecondPass"/> and padded, with the [1, 2] factors back to its own pixels.</summary>
     private (Tensor Image, Tensor Scale) Enlarged(GrayImage g, int res)
     {
-        // as LoftrMatcher: the scaled side, rounded to the nearest multiple of the coarse resolution (halves away from zero)
-        int w = Math.Max(res, (int)Math.Round(Math.Round(g.Width * SecondPass) / res, MidpointRounding.AwayFromZero) * res);
-        int h = Math.Max(res, (int)Math.Round(Math.Round(g.Height * SecondPass) / res, MidpointRounding.AwayFromZero) * res);
+        var own = new ImageSize(g.Width, g.Height);
+        var (w, h) = _matcher.SecondPassSize(own, own, SecondPass);
         var (image, _) = Padded(g.Resize(w, h), res);
         return (image, tensor(new[] { (float)g.Width / w, (float)g.Height / h }).view(1, 2));
     }
