@@ -104,7 +104,9 @@ public sealed class ChildProcessTests(ITestOutputHelper log) : IDisposable
         var stderr = p.StandardError.ReadToEndAsync();
         var clock = Stopwatch.StartNew();
         while (StoreReader.FinishedCount(db) < 2 && !p.HasExited && clock.Elapsed < Timeout) await Task.Delay(15);
-        Assert.False(p.HasExited, "the batch ended before Ctrl-C could be sent");
+        if (p.HasExited)
+            Assert.Fail($"the batch ended before Ctrl-C could be sent: exit {p.ExitCode} after {clock.Elapsed.TotalSeconds:F1} s, " +
+                        $"{StoreReader.FinishedCount(db)} pairs stored\n{await stdout}\n{await stderr}");
         using (var kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
         Assert.True(p.WaitForExit(Timeout), "the batch did not stop after SIGINT");
         await p.WaitForExitAsync();
