@@ -34,13 +34,23 @@ bench photos_magsac "Default model vs SIFT: homography on 120 held-out photo pai
 bench aloe "Default model vs SIFT: stereo accuracy on Middlebury Aloe" stereo --dataset stereo --data-root "$DATA/stereo" --sift-max-features 6000
 bench photos "Default model vs SIFT: homography on 120 held-out photo pairs" "${PHOTO_PAIRS[@]}"
 # The same weights with the inference settings shipped before the second pass (one fine pass, local estimate, sharpest
-# half) and the images scaled up to a long side of 960 for the whole network (`--loftr-long-side 960`, chosen on the
+# half, no patch alignment) and the images scaled up to a long side of 960 for the whole network (`--loftr-long-side 960`, chosen on the
 # validation photos before the second pass existed: docs/eval/tuning.md);
 # SIFT and the metrics keep each benchmark's own frame. Aloe (1282x1110) is larger than that already.
-L960=(--loftr-long-side 960 --loftr-second-pass 1 --refinement local --sharpest 0.5)
+L960=(--loftr-long-side 960 --loftr-second-pass 1 --refinement local --sharpest 0.5 --loftr-patch-align 0)
 bench scannet_960 "Default model at 960 px vs SIFT: relative pose on 14 ScanNet pairs" pose --dataset pairs --pairs "$DATA/scannet/scannet_pairs.txt" "${L960[@]}"
 bench graffiti_960 "Default model at 960 px vs SIFT: homography on graffiti 1-3" "${GRAFFITI[@]}" "${L960[@]}"
 bench graffiti_ransac2_960 "Default model at 960 px vs SIFT: homography on graffiti 1-3, RANSAC 2 px" "${GRAFFITI[@]}" --ransac-threshold 2 "${L960[@]}"
 bench graffiti_magsac_960 "Default model at 960 px vs SIFT: homography on graffiti 1-3, MAGSAC++ 3 px" "${GRAFFITI[@]}" --estimator magsac "${L960[@]}"
 bench photos_960 "Default model at 960 px vs SIFT: homography on 120 held-out photo pairs" "${PHOTO_PAIRS[@]}" "${L960[@]}"
 bench photos_magsac_960 "Default model at 960 px vs SIFT: homography on 120 held-out photo pairs, MAGSAC++ 3 px" "${PHOTO_PAIRS[@]}" --estimator magsac "${L960[@]}"
+# The shipped settings without the patch alignment (`--loftr-patch-align 0`): the network's own sub-pixel positions
+# (second fine pass at 1.5x, whole-window expectation, sharpest 30 %), to show what the alignment adds.
+NET=(--loftr-patch-align 0)
+bench scannet_network "Default model without patch alignment vs SIFT: relative pose on 14 ScanNet pairs" pose --dataset pairs --pairs "$DATA/scannet/scannet_pairs.txt" "${NET[@]}"
+bench graffiti_network "Default model without patch alignment vs SIFT: homography on graffiti 1-3" "${GRAFFITI[@]}" "${NET[@]}"
+bench graffiti_ransac2_network "Default model without patch alignment vs SIFT: homography on graffiti 1-3, RANSAC 2 px" "${GRAFFITI[@]}" --ransac-threshold 2 "${NET[@]}"
+bench graffiti_magsac_network "Default model without patch alignment vs SIFT: homography on graffiti 1-3, MAGSAC++ 3 px" "${GRAFFITI[@]}" --estimator magsac "${NET[@]}"
+bench aloe_network "Default model without patch alignment vs SIFT: stereo accuracy on Middlebury Aloe" stereo --dataset stereo --data-root "$DATA/stereo" --sift-max-features 6000 "${NET[@]}"
+bench photos_network "Default model without patch alignment vs SIFT: homography on 120 held-out photo pairs" "${PHOTO_PAIRS[@]}" "${NET[@]}"
+bench photos_magsac_network "Default model without patch alignment vs SIFT: homography on 120 held-out photo pairs, MAGSAC++ 3 px" "${PHOTO_PAIRS[@]}" --estimator magsac "${NET[@]}"

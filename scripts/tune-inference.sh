@@ -2,8 +2,9 @@
 # Chooses the default model's inference settings (sub-pixel estimate, sharpest fraction) on the VALIDATION photos,
 # never on the test photos: recipes/default/split-tuning.json is recipes/default/split.json with its two lists swapped,
 # so `--dataset photos` (which evaluates a split's "test" list) makes the 80 validation pairs (20 photos x 4, seed 66).
-# Also measures the second fine pass (--loftr-second-pass F: the matches refined again on the images enlarged F times)
-# and, without it, the images scaled up for the whole network (--loftr-long-side 800 and 960).
+# Also measures the second fine pass (--loftr-second-pass F: the matches refined again on the images enlarged F times),
+# without it the images scaled up for the whole network (--loftr-long-side 800 and 960), and the patch alignment after
+# the network (--loftr-patch-align R: OpenCV ECC of a patch of radius R network pixels around each match; 0 = none).
 # Writes docs/eval/tuning_*.{json,md} and the summary docs/eval/tuning.md. With TUNE_REUSE=1, evaluations whose table
 # already exists are not run again (the results are deterministic; only the timings would change).
 #   usage: scripts/tune-inference.sh [PHOTOS_DIR] [WEIGHTS]
@@ -39,37 +40,48 @@ SUMMARY=$OUT/tuning.md
   echo "A second fine pass (\`--loftr-second-pass F\`) keeps the coarse matches of the 640x480 network input and refines"
   echo "them again on the fine maps of the images enlarged F times (1: no second pass)."
   echo
+  echo "The patch alignment (\`--loftr-patch-align R\`) aligns a patch of radius R network pixels of image 0 around each"
+  echo "match to image 1 (OpenCV ECC, affine, started from the neighbouring matches' local affine map) and moves the"
+  echo "point of image 1 there (0: none)."
+  echo
   echo "Matching times are in the per-run tables (they depend on what else ran on the machine at the time)."
   echo
-  echo "| method | sub-pixel estimate | sharpest fraction | network long side | second pass | estimator | AUC@3px | AUC@5px | AUC@10px | matches/pair |"
-  echo "|---|---|---:|---:|---:|---|---:|---:|---:|---:|"
+  echo "| method | sub-pixel estimate | sharpest fraction | network long side | second pass | patch alignment | estimator | AUC@3px | AUC@5px | AUC@10px | matches/pair |"
+  echo "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"
 } > "$SUMMARY"
-row() { # method refinement sharpest long-side second-pass estimator markdown-file
-  awk -F'|' -v m="$1" -v r="$2" -v s="$3" -v l="$4" -v f="$5" -v e="$6" '$2 ~ "^ *"m" *$" { printf "| %s | %s | %s | %s | %s | %s |%s|%s|%s|%s|\n", m, r, s, l, f, e, $4, $5, $6, $8; exit }' "$7" >> "$SUMMARY"
+row() { # method refinement sharpest long-side second-pass patch-alignment estimator markdown-file
+  awk -F'|' -v m="$1" -v r="$2" -v s="$3" -v l="$4" -v f="$5" -v a="$6" -v e="$7" '$2 ~ "^ *"m" *$" { printf "| %s | %s | %s | %s | %s | %s | %s |%s|%s|%s|%s|\n", m, r, s, l, f, a, e, $4, $5, $6, $8; exit }' "$8" >> "$SUMMARY"
 }
 for estimator in ransac magsac; do
   name="tuning_sift_$estimator"
   evaluate "$name" --method sift --estimator "$estimator"
-  row sift - - - - "$estimator" "$OUT/$name.md"
+  row sift - - - - - "$estimator" "$OUT/$name.md"
   for refinement in expectation local; do
     for sharpest in 1 0.5 0.3; do
       name="tuning_loftr_${refinement}_${sharpest}_$estimator"
-      evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement "$refinement" --sharpest "$sharpest" --loftr-second-pass 1 --estimator "$estimator"
-      row loftr "$refinement" "$sharpest" "own (640)" 1 "$estimator" "$OUT/$name.md"
+      evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement "$refinement" --sharpest "$sharpest" --loftr-second-pass 1 --loftr-patch-align 0 --estimator "$estimator"
+      row loftr "$refinement" "$sharpest" "own (640)" 1 0 "$estimator" "$OUT/$name.md"
     done
   done
   # A second fine pass on the images enlarged F times.
   for setting in "expectation 1 2" "expectation 0.5 2" "expectation 0.3 2" "local 0.5 2" "expectation 0.5 1.5" "expectation 0.3 1.5" "local 0.5 1.5" "expectation 0.5 3"; do
     read -r refinement sharpest factor <<< "$setting"
     name="tuning_loftr_${refinement}_${sharpest}_x${factor}_$estimator"
-    evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement "$refinement" --sharpest "$sharpest" --loftr-second-pass "$factor" --estimator "$estimator"
-    row loftr "$refinement" "$sharpest" "own (640)" "$factor" "$estimator" "$OUT/$name.md"
+    evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement "$refinement" --sharpest "$sharpest" --loftr-second-pass "$factor" --loftr-patch-align 0 --estimator "$estimator"
+    row loftr "$refinement" "$sharpest" "own (640)" "$factor" 0 "$estimator" "$OUT/$name.md"
   done
   # One pass (the settings shipped before the second pass) with the images scaled up for the whole network.
   for side in 800 960; do
     name="tuning_loftr_local_0.5_${side}_$estimator"
-    evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement local --sharpest 0.5 --loftr-long-side "$side" --loftr-second-pass 1 --estimator "$estimator"
-    row loftr local 0.5 "$side" 1 "$estimator" "$OUT/$name.md"
+    evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement local --sharpest 0.5 --loftr-long-side "$side" --loftr-second-pass 1 --loftr-patch-align 0 --estimator "$estimator"
+    row loftr local 0.5 "$side" 1 0 "$estimator" "$OUT/$name.md"
+  done
+  # The patch alignment after the network (radius R in network pixels), with and without the second pass.
+  for setting in "0.3 1.5 8" "0.3 1.5 12" "0.3 1.5 16" "0.5 1.5 12" "1 1.5 12" "0.3 1 12"; do
+    read -r sharpest factor radius <<< "$setting"
+    name="tuning_loftr_expectation_${sharpest}_x${factor}_pa${radius}_$estimator"
+    evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement expectation --sharpest "$sharpest" --loftr-second-pass "$factor" --loftr-patch-align "$radius" --estimator "$estimator"
+    row loftr expectation "$sharpest" "own (640)" "$factor" "$radius" "$estimator" "$OUT/$name.md"
   done
 done
 echo "wrote $SUMMARY"

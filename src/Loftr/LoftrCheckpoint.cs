@@ -60,6 +60,7 @@ public static class LoftrCheckpoint
         json.Remove(nameof(LoftrConfig.Refinement));
         json.Remove(nameof(LoftrConfig.SharpestFraction));
         json.Remove(nameof(LoftrConfig.SecondPassScale));
+        json.Remove(nameof(LoftrConfig.PatchAlignmentRadius));
         return json.ToJsonString();
     }
 

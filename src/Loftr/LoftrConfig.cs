@@ -136,6 +136,10 @@ public sealed record CoarseMatchingConfig(
 /// the fine stage runs again around the refined matches on the images enlarged by this factor. Null or 1 (the
 /// reference): none. Not written to JSON when null.
 /// </param>
+/// <param name="PatchAlignmentRadius">
+/// Radius in network pixels of the photometric patch alignment after the network (<see cref="PatchAlignment"/>,
+/// <see cref="MatchOptions.PatchAlignmentRadius"/>). Null or 0 (the reference): none. Not written to JSON when null.
+/// </param>
 public sealed record LoftrConfig(
     BackboneConfig Backbone,
     TransformerConfig Coarse,
@@ -146,8 +150,12 @@ public sealed record LoftrConfig(
     bool TempBugFix = true,
     FineRefinement Refinement = FineRefinement.Expectation,
     double SharpestFraction = 1.0,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? SecondPassScale = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? SecondPassScale = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? PatchAlignmentRadius = null)
 {
+    /// <summary>Largest accepted <see cref="PatchAlignmentRadius"/> (network pixels).</summary>
+    public const double MaxPatchAlignmentRadius = 32;
+
     /// <summary>Largest accepted <see cref="SecondPassScale"/>.</summary>
     public const double MaxSecondPassScale = 4;
 
@@ -236,5 +244,7 @@ public sealed record LoftrConfig(
             throw new ArgumentException($"The sharpest fraction must be in (0, 1], got {SharpestFraction}.");
         if (SecondPassScale is double scale && !(scale >= 1 && scale <= MaxSecondPassScale))
             throw new ArgumentException($"The second pass scale must be in [1, {MaxSecondPassScale}], got {scale}.");
+        if (PatchAlignmentRadius is double radius && !(radius == 0 || (radius >= 2 && radius <= MaxPatchAlignmentRadius)))
+            throw new ArgumentException($"The patch alignment radius must be 0 or in [2, {MaxPatchAlignmentRadius}] network pixels, got {radius}.");
     }
 }

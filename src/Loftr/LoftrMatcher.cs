@@ -47,6 +47,15 @@ public sealed record MatchOptions
     /// </summary>
     public double? SecondPassScale { get; init; }
 
+    /// <summary>
+    /// Radius, in network pixels, of the patches aligned after the network (<see cref="PatchAlignment"/>; 0 = none);
+    /// the model's configured one (<see cref="LoftrConfig.PatchAlignmentRadius"/>) when null. The patches are aligned
+    /// on the original images, so their radius there is this one times the original-to-network scale (images more than
+    /// twice the network's input size are aligned on copies shrunk to twice that size). A point of image 1 moves by at
+    /// most 4 network pixels; where the alignment fails it keeps the network's position.
+    /// </summary>
+    public double? PatchAlignmentRadius { get; init; }
+
     /// <summary>Default options: original size (rounded to a multiple of 8), configured threshold, all matches.</summary>
     public static MatchOptions Default { get; } = new();
 }
@@ -140,7 +149,9 @@ public sealed class LoftrMatcher : IDisposable
             s0 = GrayImage.FromMat(image0, n0.Width, n0.Height);
             s1 = GrayImage.FromMat(image1, n1.Width, n1.Height);
         }
-        return Run([new Prepared(g0, g1, size0, size1, s0, s1)], options)[0];
+        bool align = AlignmentRadius(options) > 0;
+        return Run([new Prepared(g0, g1, size0, size1, s0, s1, align ? GrayImage.FromMat(image0) : null, align ? GrayImage.FromMat(image1) : null)],
+            options)[0];
     }
 
     /// <summary>Matches two grayscale float images (values in [0, 1]).</summary>
@@ -174,7 +185,9 @@ public sealed class LoftrMatcher : IDisposable
                 second0 = a.Resize(m0.Width, m0.Height);
                 second1 = b.Resize(m1.Width, m1.Height);
             }
-            prepared.Add(new Prepared(a.Resize(n0.Width, n0.Height), b.Resize(n1.Width, n1.Height), s0, s1, second0, second1));
+            bool align = AlignmentRadius(options) > 0;
+            prepared.Add(new Prepared(a.Resize(n0.Width, n0.Height), b.Resize(n1.Width, n1.Height), s0, s1, second0, second1,
+                align ? a : null, align ? b : null));
         }
         if (options.PadMixedSizes) return Run(prepared, options);
         var results = new MatchResult[prepared.Count];
@@ -232,7 +245,51 @@ public sealed class LoftrMatcher : IDisposable
         new MatchOptions { Size = new ImageSize((int)Math.Round(network.Width * factor), (int)Math.Round(network.Height * factor)) }, name);
 
     /// <summary>A pair resized for the network (and for the second fine pass, when asked for), with its original sizes.</summary>
-    private sealed record Prepared(GrayImage Net0, GrayImage Net1, ImageSize Orig0, ImageSize Orig1, GrayImage? Second0, GrayImage? Second1);
+    /// <summary>
+    /// A pair resized for the network (and for the second fine pass, when asked for), with its original sizes and, for
+    /// the patch alignment, the original images.
+    /// </summary>
+    private sealed record Prepared(GrayImage Net0, GrayImage Net1, ImageSize Orig0, ImageSize Orig1, GrayImage? Second0, GrayImage? Second1,
+        GrayImage? Full0 = null, GrayImage? Full1 = null);
+
+    private double AlignmentRadius(MatchOptions options) => options.PatchAlignmentRadius ?? Config.PatchAlignmentRadius ?? 0;
+
+    /// <summary>
+    /// Moves the points of image 1 by aligning patches of the original images (<see cref="PatchAlignment"/>), the
+    /// radius and the largest shift scaled from network to original pixels.
+    /// </summary>
+    internal static MatchResult Align(MatchResult r, GrayImage full0, GrayImage full1, double radius)
+    {
+        if (r.Count == 0) return r;
+        double scale = Math.Max(Math.Max((double)r.ImageSize0.Width / r.NetworkSize0.Width, (double)r.ImageSize0.Height / r.NetworkSize0.Height),
+            Math.Max((double)r.ImageSize1.Width / r.NetworkSize1.Width, (double)r.ImageSize1.Height / r.NetworkSize1.Height));
+        using var m0 = Mat.FromPixelData(full0.Height, full0.Width, MatType.CV_32FC1, full0.Pixels);
+        using var m1 = Mat.FromPixelData(full1.Height, full1.Width, MatType.CV_32FC1, full1.Pixels);
+        if (scale <= MaxAlignmentScale)
+        {
+            var (kp1, _) = PatchAlignment.Refine(m0, m1, r.Keypoints0, r.Keypoints1, PatchAlignmentSettings.ForNetworkPixels(radius, scale));
+            return r.WithKeypoints1(kp1);
+        }
+        // Images much larger than the network's input are aligned on copies shrunk to MaxAlignmentScale times the network
+        // size (INTER_AREA; the cost of a patch grows with its area), the points mapped there and back with pixel centres kept.
+        double f = MaxAlignmentScale / scale;
+        using var s0 = new Mat();
+        using var s1 = new Mat();
+        Cv2.Resize(m0, s0, new OpenCvSharp.Size(Math.Max(1, (int)Math.Round(full0.Width * f)), Math.Max(1, (int)Math.Round(full0.Height * f))), 0, 0, InterpolationFlags.Area);
+        Cv2.Resize(m1, s1, new OpenCvSharp.Size(Math.Max(1, (int)Math.Round(full1.Width * f)), Math.Max(1, (int)Math.Round(full1.Height * f))), 0, 0, InterpolationFlags.Area);
+        double fx0 = (double)s0.Cols / full0.Width, fy0 = (double)s0.Rows / full0.Height, fx1 = (double)s1.Cols / full1.Width, fy1 = (double)s1.Rows / full1.Height;
+        var small0 = r.Keypoints0.Select(p => new Point2((float)((p.X + 0.5) * fx0 - 0.5), (float)((p.Y + 0.5) * fy0 - 0.5))).ToArray();
+        var small1 = r.Keypoints1.Select(p => new Point2((float)((p.X + 0.5) * fx1 - 0.5), (float)((p.Y + 0.5) * fy1 - 0.5))).ToArray();
+        var (aligned, _) = PatchAlignment.Refine(s0, s1, small0, small1, PatchAlignmentSettings.ForNetworkPixels(radius, MaxAlignmentScale));
+        var result = r.Keypoints1.ToArray();
+        for (int i = 0; i < result.Length; i++)
+            if (aligned[i] != small1[i])
+                result[i] = new Point2((float)((aligned[i].X + 0.5) / fx1 - 0.5), (float)((aligned[i].Y + 0.5) / fy1 - 0.5));
+        return r.WithKeypoints1(result);
+    }
+
+    /// <summary>Largest original-to-network scale at which patches are aligned on the original images (larger ones are shrunk to it).</summary>
+    internal const double MaxAlignmentScale = 2;
 
     private List<MatchResult> Run(IReadOnlyList<Prepared> batch, MatchOptions options)
     {
@@ -298,7 +355,9 @@ public sealed class LoftrMatcher : IDisposable
                     NetworkSize1 = new ImageSize(batch[i].Net1.Width, batch[i].Net1.Height),
                 };
                 r = r.Sharpest(options.SharpestFraction ?? Config.SharpestFraction);
-                results.Add(options.MaxMatches is int k && k < r.Count ? r.TopK(k) : r);
+                if (options.MaxMatches is int k && k < r.Count) r = r.TopK(k);
+                if (batch[i].Full0 is { } full0 && batch[i].Full1 is { } full1) r = Align(r, full0, full1, AlignmentRadius(options));
+                results.Add(r);
             }
             return results;
         }
@@ -312,6 +371,8 @@ public sealed class LoftrMatcher : IDisposable
             throw new ArgumentException($"Unknown fine refinement {(int)mode}.", nameof(options));
         if (options.SecondPassScale is double scale && !(scale >= 1 && scale <= LoftrConfig.MaxSecondPassScale))
             throw new ArgumentException($"SecondPassScale must be in [1, {LoftrConfig.MaxSecondPassScale}], got {scale}.", nameof(options));
+        if (options.PatchAlignmentRadius is double radius && !(radius == 0 || (radius >= 2 && radius <= LoftrConfig.MaxPatchAlignmentRadius)))
+            throw new ArgumentException($"PatchAlignmentRadius must be 0 or in [2, {LoftrConfig.MaxPatchAlignmentRadius}] network pixels, got {radius}.", nameof(options));
         if (options.MaxMatches is < 0)
             throw new ArgumentException($"MaxMatches must not be negative, got {options.MaxMatches}.", nameof(options));
     }

@@ -76,6 +76,21 @@ public sealed class MatchResult
         return Enumerable.Range(0, n).OrderBy(i => float.IsNaN(std[i]) ? 1 : 0).ThenBy(i => std[i]).ThenBy(i => i).Take(keep).Order().ToArray();
     }
 
+    /// <summary>This result with other points in image 1 (same order and count).</summary>
+    internal MatchResult WithKeypoints1(Point2[] keypoints1) =>
+        new()
+        {
+            Keypoints0 = Keypoints0,
+            Keypoints1 = keypoints1.Length == Count ? keypoints1 : throw new ArgumentException("One point per match is needed.", nameof(keypoints1)),
+            Confidence = Confidence,
+            FineStd = FineStd,
+            CoarseKeypoints1 = CoarseKeypoints1,
+            ImageSize0 = ImageSize0,
+            ImageSize1 = ImageSize1,
+            NetworkSize0 = NetworkSize0,
+            NetworkSize1 = NetworkSize1,
+        };
+
     private MatchResult Select(int[] order) =>
         new()
         {

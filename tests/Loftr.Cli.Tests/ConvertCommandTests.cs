@@ -15,8 +15,8 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
         string plain = _dir.File("plain.safetensors"), tuned = _dir.File("tuned.safetensors");
         CliRunner.RunOk(log, "convert", Paths.Weights, plain);
         var r = CliRunner.RunOk(log, "convert", Paths.Weights, tuned, "--threshold", "0.3", "--refinement", "local", "--sharpest", "0.5",
-            "--second-pass", "2");
-        Assert.Contains("coarse threshold 0.3, refinement LocalExpectation, sharpest fraction 0.5, second fine pass 2x", r.Out);
+            "--second-pass", "2", "--patch-align", "10");
+        Assert.Contains("coarse threshold 0.3, refinement LocalExpectation, sharpest fraction 0.5, second fine pass 2x, patch alignment radius 10", r.Out);
         using var a = LoftrCheckpoint.LoadModel(plain);
         using var b = LoftrCheckpoint.LoadModel(tuned);
         Assert.Equal(FineRefinement.Expectation, a.Config.Refinement);
@@ -25,9 +25,11 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(0.5, b.Config.SharpestFraction);
         Assert.Null(a.Config.SecondPassScale);
         Assert.Equal(2.0, b.Config.SecondPassScale);
+        Assert.Null(a.Config.PatchAlignmentRadius);
+        Assert.Equal(10.0, b.Config.PatchAlignmentRadius);
         Assert.Equal(0.3, b.Config.CoarseMatching.Threshold);
         Assert.Equal(LoftrCheckpoint.ConfigToJson(a.Config with { Refinement = b.Config.Refinement, SharpestFraction = 0.5, SecondPassScale = 2,
-            CoarseMatching = a.Config.CoarseMatching with { Threshold = 0.3 } }), LoftrCheckpoint.ConfigToJson(b.Config));
+            PatchAlignmentRadius = 10, CoarseMatching = a.Config.CoarseMatching with { Threshold = 0.3 } }), LoftrCheckpoint.ConfigToJson(b.Config));
     }
 
     [Theory]
@@ -36,6 +38,9 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     [InlineData("--refinement", "peak", "'peak' not recognized. Must be one of:")]
     [InlineData("--second-pass", "0.5", "--second-pass: 0.5 must be >= 1.")]
     [InlineData("--second-pass", "5", "--second-pass: 5 must be <= 4.")]
+    [InlineData("--patch-align", "1", "--patch-align: 1 must be 0 (none) or in [2, 32].")]
+    [InlineData("--patch-align", "33", "--patch-align: 33 must be <= 32.")]
+    [InlineData("--patch-align", "-1", "--patch-align: -1 must be >= 0.")]
     public void RejectsABadInferenceSetting(string option, string value, string message)
     {
         string output = _dir.File("bad.safetensors");
@@ -50,10 +55,11 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     {
         var all = CliRunner.RunOk(log, "match", Paths.Box, Paths.BoxInScene, "--weights", Paths.Weights, "--resize", "320", "--threshold", "0.05");
         var half = CliRunner.RunOk(log, "match", Paths.Box, Paths.BoxInScene, "--weights", Paths.Weights, "--resize", "320", "--threshold", "0.05",
-            "--refinement", "local", "--sharpest", "0.5", "--second-pass", "2");
-        Assert.Contains("local sub-pixel estimate, sharpest 50 %, second fine pass at 2x", half.Out);
+            "--refinement", "local", "--sharpest", "0.5", "--second-pass", "2", "--patch-align", "6");
+        Assert.Contains("local sub-pixel estimate, sharpest 50 %, second fine pass at 2x, patch alignment radius 6", half.Out);
         Assert.DoesNotContain("sharpest", all.Out);
         Assert.DoesNotContain("second fine pass", all.Out);
+        Assert.DoesNotContain("patch alignment", all.Out);
         var bad = CliRunner.Run("match", Paths.Box, Paths.BoxInScene, "--weights", Paths.Weights, "--sharpest", "0");
         Assert.True(bad.ExitCode == 2, bad.ToString());
         Assert.Contains("--sharpest", bad.Err);
@@ -64,7 +70,10 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     {
         var colmap = CliRunner.Run("colmap", "--images", _dir.Path, "--database", _dir.File("x.db"), "--matcher", "sift", "--sharpest", "0.5");
         Assert.True(colmap.ExitCode == 2, colmap.ToString());
-        Assert.Contains("--refinement/--sharpest/--second-pass are for --matcher loftr", colmap.Err);
+        Assert.Contains("--refinement/--sharpest/--second-pass/--patch-align are for --matcher loftr", colmap.Err);
+        var align = CliRunner.Run("colmap", "--images", _dir.Path, "--database", _dir.File("y.db"), "--matcher", "sift", "--patch-align", "8");
+        Assert.True(align.ExitCode == 2, align.ToString());
+        Assert.Contains("--patch-align are for --matcher loftr", align.Err);
         var eval = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
             "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "sift", "--sharpest", "0.5");
         Assert.True(eval.ExitCode == 2, eval.ToString());
@@ -73,14 +82,23 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
             "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "loftr", "--weights", Paths.Weights, "--loftr-second-pass", "0.5");
         Assert.True(second.ExitCode == 2, second.ToString());
         Assert.Contains("--loftr-second-pass must be in [1, 4], got '0.5'", second.Err);
+        var evalAlign = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
+            "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "loftr", "--weights", Paths.Weights, "--loftr-patch-align", "1");
+        Assert.True(evalAlign.ExitCode == 2, evalAlign.ToString());
+        Assert.Contains("--loftr-patch-align must be 0 (none) or in [2, 32], got '1'", evalAlign.Err);
+        var siftAlign = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
+            "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "sift", "--loftr-patch-align", "8");
+        Assert.True(siftAlign.ExitCode == 2, siftAlign.ToString());
+        Assert.Contains("--loftr-patch-align sets LoFTR's inference; add --method loftr", siftAlign.Err);
     }
 
     [Fact]
     public void InfoShowsTheInferenceSettings()
     {
         string tuned = _dir.File("tuned.safetensors");
-        CliRunner.RunOk(log, "convert", Paths.Weights, tuned, "--refinement", "local", "--sharpest", "0.25", "--second-pass", "1.5");
-        Assert.Contains("expectation around the heatmap's peak, keeps the sharpest 25 % of the matches, second fine pass at 1.5x",
+        CliRunner.RunOk(log, "convert", Paths.Weights, tuned, "--refinement", "local", "--sharpest", "0.25", "--second-pass", "1.5",
+            "--patch-align", "12");
+        Assert.Contains("expectation around the heatmap's peak, keeps the sharpest 25 % of the matches, second fine pass at 1.5x, patch alignment radius 12",
             CliRunner.RunOk(log, "info", tuned).Out);
         Assert.Contains("whole-window expectation (the reference), keeps every match", CliRunner.RunOk(log, "info", Paths.Weights).Out);
     }

@@ -65,7 +65,11 @@ public sealed class PairsCommandTests(ITestOutputHelper log) : IDisposable
         var otherRefinement = CliRunner.Run(Pairs(list, db, "--refinement", "local"));
         Assert.Equal(2, otherRefinement.ExitCode);
         Assert.Contains("holds results made with different refinement (stored null, now \"LocalExpectation\")", otherRefinement.Err);
-        Assert.Contains(": 3 already in ", CliRunner.RunOk(log, Pairs(list, db, "--refinement", "expectation", "--sharpest", "1")).Out);
+        var otherAlignment = CliRunner.Run(Pairs(list, db, "--patch-align", "8"));
+        Assert.Equal(2, otherAlignment.ExitCode);
+        Assert.Contains("holds results made with different patch_align (stored null, now 8)", otherAlignment.Err);
+        Assert.Contains(": 3 already in ", CliRunner.RunOk(log, Pairs(list, db, "--refinement", "expectation", "--sharpest", "1",
+            "--patch-align", "0")).Out);
 
         var otherWeights = CliRunner.Run(Args.Of("pairs", "--pairs", list, "--images", DataDir, "--out", db, "--weights",
             Paths.Data("golden/small_ot/weights.safetensors"), "--resize", "320", "--threshold", "0.05", "--geometry", "homography"));

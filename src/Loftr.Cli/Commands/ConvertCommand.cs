@@ -21,6 +21,7 @@ public static class ConvertCommand
         var refinement = MatchingOptions.RefinementOption("Sub-pixel estimate stored in the configuration: expectation (the reference) or local (around the heatmap's peak).");
         var sharpest = MatchingOptions.SharpestOption("Fraction (0, 1] of the sharpest matches kept, stored in the configuration.");
         var secondPass = MatchingOptions.SecondPassOption("Scale of the second fine pass stored in the configuration (1 = none).");
+        var patchAlign = MatchingOptions.PatchAlignOption("Radius of the patch alignment stored in the configuration (network pixels, 0 = none).");
         var command = new Command("convert", "Rewrite a checkpoint as .safetensors with its configuration embedded (loads anywhere without a preset).");
         command.Arguments.Add(input);
         command.Arguments.Add(output);
@@ -29,13 +30,15 @@ public static class ConvertCommand
         command.Options.Add(refinement);
         command.Options.Add(sharpest);
         command.Options.Add(secondPass);
+        command.Options.Add(patchAlign);
         command.SetAction(p => Run(context, p.GetValue(input)!, p.GetValue(output)!, p.GetValue(preset), p.GetValue(threshold),
-            MatchingOptions.ParseRefinement(p.GetValue(refinement)), p.GetValue(sharpest), p.GetValue(secondPass)));
+            MatchingOptions.ParseRefinement(p.GetValue(refinement)), p.GetValue(sharpest), p.GetValue(secondPass),
+            p.GetValue(patchAlign)));
         return command;
     }
 
     private static int Run(CliContext context, string input, string output, string? preset, double? threshold,
-        FineRefinement? refinement, double? sharpest, double? secondPass)
+        FineRefinement? refinement, double? sharpest, double? secondPass, double? patchAlign)
     {
         if (Directory.Exists(input)) throw CliException.Usage($"{input} is a directory, not a checkpoint file.");
         if (!File.Exists(input)) throw CliException.Usage($"checkpoint file not found: {input}");
@@ -52,6 +55,7 @@ public static class ConvertCommand
             Refinement = refinement ?? stored.Refinement,
             SharpestFraction = sharpest ?? stored.SharpestFraction,
             SecondPassScale = secondPass is double f ? (f == 1 ? null : f) : stored.SecondPassScale,
+            PatchAlignmentRadius = patchAlign is double r ? (r == 0 ? null : r) : stored.PatchAlignmentRadius,
         };
         var meta = new Dictionary<string, string>
         {
@@ -61,7 +65,8 @@ public static class ConvertCommand
         LoftrCheckpoint.SaveSafeTensors(model, output, meta, stored);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output}: {new FileInfo(output).Length / 1e6:0.0} MB, coarse threshold {stored.CoarseMatching.Threshold}, " +
-            $"refinement {stored.Refinement}, sharpest fraction {stored.SharpestFraction}, second fine pass {stored.SecondPassScale ?? 1}x"));
+            $"refinement {stored.Refinement}, sharpest fraction {stored.SharpestFraction}, second fine pass {stored.SecondPassScale ?? 1}x, " +
+            $"patch alignment radius {stored.PatchAlignmentRadius ?? 0}"));
         return ExitCodes.Ok;
     }
 }

@@ -66,6 +66,12 @@ public sealed class MatchingOptions
         "same coarse matches, one more backbone pass at the larger size. Default: the model's (1.5 for the shipped model, " +
         "1 for the released ones).");
 
+    /// <summary>--patch-align.</summary>
+    public Option<double?> PatchAlign { get; } = PatchAlignOption(
+        "After the network, align a patch of image 0 around each match to image 1 (OpenCV ECC, affine, started from the " +
+        "neighbouring matches' local affine map) and move the point of image 1 there: R is the patch radius in network " +
+        "pixels (0 = no alignment). Default: the model's (12 for the shipped model, 0 for the released ones).");
+
     /// <summary>--geometry.</summary>
     public Option<string?> Geometry { get; } = new("--geometry", "-g")
     {
@@ -161,13 +167,21 @@ public sealed class MatchingOptions
     public static Option<double?> SecondPassOption(string description) =>
         new("--second-pass") { Description = description, HelpName = "F", CustomParser = r => OptionValues.Number(r, 1, LoftrConfig.MaxSecondPassScale) };
 
+    /// <summary>A <c>--patch-align R</c> option accepting 0 or a radius in [2, <see cref="LoftrConfig.MaxPatchAlignmentRadius"/>].</summary>
+    public static Option<double?> PatchAlignOption(string description) =>
+        new("--patch-align")
+        {
+            Description = description, HelpName = "R",
+            CustomParser = r => OptionValues.ZeroOrRange(r, 2, LoftrConfig.MaxPatchAlignmentRadius),
+        };
+
     /// <summary>The estimate a parsed <c>--refinement</c> value names, or null when the option was not given.</summary>
     public static FineRefinement? ParseRefinement(string? name) => name is null ? null : Refinements[name];
 
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Weights, Preset, Resize, Threshold, MaxMatches, Refinement, Sharpest, SecondPass, Geometry, GeometryThreshold, K0, K1, Rotations,
+        foreach (var o in new Option[] { Weights, Preset, Resize, Threshold, MaxMatches, Refinement, Sharpest, SecondPass, PatchAlign, Geometry, GeometryThreshold, K0, K1, Rotations,
                      RotationModeOption, Symmetric, Threads })
             command.Options.Add(o);
     }
@@ -195,6 +209,7 @@ public sealed class MatchingOptions
             Refinement = ParseRefinement(p.GetValue(Refinement)),
             SharpestFraction = p.GetValue(Sharpest),
             SecondPassScale = p.GetValue(SecondPass),
+            PatchAlignmentRadius = p.GetValue(PatchAlign),
             Geometry = geometry,
             GeometryThreshold = p.GetValue(GeometryThreshold),
             K0 = k0,

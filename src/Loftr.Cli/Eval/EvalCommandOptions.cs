@@ -43,6 +43,8 @@ public sealed record EvalCommandOptions
                                        keypoints mapped back; SIFT and the metrics keep the protocol's frame)
                                        [--loftr-second-pass F] (refine LoFTR's matches again on the images enlarged F times,
                                        1 = none; default: the model's)
+                                       [--loftr-patch-align R] (align a patch of radius R network pixels around each LoFTR
+                                       match, OpenCV ECC affine; 0 = none; default: the model's)
           --sift-max-features N        --sift-ratio R (default 0.8)
 
         protocol (defaults per dataset):
@@ -134,6 +136,9 @@ public sealed record EvalCommandOptions
 
     /// <summary>Scale of LoFTR's second fine pass (1: none; null: the model's).</summary>
     public double? LoftrSecondPass { get; init; }
+
+    /// <summary>Patch alignment radius of LoFTR's matches (network pixels, 0 = none; the model's when null).</summary>
+    public double? LoftrPatchAlign { get; init; }
 
     /// <summary>SIFT keypoint limit (0 = all).</summary>
     public int SiftMaxFeatures { get; init; }
@@ -241,6 +246,7 @@ public sealed record EvalCommandOptions
                 "--sharpest" => o with { SharpestFraction = Fraction(name, Value()) },
                 "--loftr-long-side" => o with { LoftrLongSide = PositiveInt(name, Value()) },
                 "--loftr-second-pass" => o with { LoftrSecondPass = SecondPassScale(name, Value()) },
+                "--loftr-patch-align" => o with { LoftrPatchAlign = PatchAlignRadius(name, Value()) },
                 "--sift-max-features" => o with { SiftMaxFeatures = NonNegativeInt(name, Value()) },
                 "--sift-ratio" => o with { SiftRatio = Positive(name, Value()) },
                 "--resize" => o with { Resize = Value() },
@@ -307,6 +313,8 @@ public sealed record EvalCommandOptions
             throw new EvalUsageException("--refinement and --sharpest set LoFTR's inference; add --method loftr.");
         if (LoftrLongSide is not null && !Methods.Contains("loftr"))
             throw new EvalUsageException("--loftr-long-side sets LoFTR's input size; add --method loftr.");
+        if (LoftrPatchAlign is not null && !Methods.Contains("loftr"))
+            throw new EvalUsageException("--loftr-patch-align sets LoFTR's inference; add --method loftr.");
         if (LoftrSecondPass is not null && !Methods.Contains("loftr"))
             throw new EvalUsageException("--loftr-second-pass sets LoFTR's inference; add --method loftr.");
     }
@@ -345,6 +353,10 @@ public sealed record EvalCommandOptions
 
     private static double Fraction(string name, string v) =>
         Positive(name, v) is var d && d <= 1 ? d : throw new EvalUsageException($"{name} must be in (0, 1], got '{v}'.");
+
+    private static double PatchAlignRadius(string name, string v) =>
+        Double(name, v) is var d && (d == 0 || (d >= 2 && d <= LoftrConfig.MaxPatchAlignmentRadius)) ? d
+            : throw new EvalUsageException($"{name} must be 0 (none) or in [2, {LoftrConfig.MaxPatchAlignmentRadius}], got '{v}'.");
 
     private static double SecondPassScale(string name, string v) =>
         Double(name, v) is var d && d >= 1 && d <= LoftrConfig.MaxSecondPassScale ? d

@@ -50,8 +50,10 @@ public static class EvalRun
     {
         "sift" => new SiftEvalMatcher(o.SiftMaxFeatures, o.SiftRatio),
         "loftr" => o.Weights is null
-            ? new LoftrEvalMatcher(LoftrMatcher.LoadDefault(), o.Threshold, "default model", true, o.Refinement, o.SharpestFraction, o.LoftrLongSide, o.LoftrSecondPass)
-            : LoftrEvalMatcher.Load(o.Weights, o.Preset, o.Threshold, o.Refinement, o.SharpestFraction, o.LoftrLongSide, o.LoftrSecondPass),
+            ? new LoftrEvalMatcher(LoftrMatcher.LoadDefault(), o.Threshold, "default model", true, o.Refinement, o.SharpestFraction, o.LoftrLongSide, o.LoftrSecondPass,
+                o.LoftrPatchAlign)
+            : LoftrEvalMatcher.Load(o.Weights, o.Preset, o.Threshold, o.Refinement, o.SharpestFraction, o.LoftrLongSide, o.LoftrSecondPass,
+                o.LoftrPatchAlign),
         _ => throw new EvalUsageException($"Unknown method '{method}'."),
     };
 

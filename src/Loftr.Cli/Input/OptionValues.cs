@@ -53,6 +53,15 @@ internal static class OptionValues
         return v;
     }
 
+    /// <summary>0 (off) or a number in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public static double? ZeroOrRange(ArgumentResult r, double min, double max)
+    {
+        if (Number(r, 0, max) is not double v) return null;
+        if (v != 0 && v < min)
+            return Fail<double?>(r, $"{Name(r)}: {r.Tokens[0].Value} must be 0 (none) or in [{min.ToString(CultureInfo.InvariantCulture)}, {max.ToString(CultureInfo.InvariantCulture)}].");
+        return v;
+    }
+
     /// <summary>Comma-separated whole numbers, e.g. <c>3,6,9,12</c>.</summary>
     public static long[]? IntegerList(ArgumentResult r)
     {

@@ -31,6 +31,9 @@ public sealed record MatchSettings
     /// <summary>Scale of the second fine pass (1: none); the model's when null.</summary>
     public double? SecondPassScale { get; init; }
 
+    /// <summary>Patch alignment radius in network pixels (0: none); the model's when null.</summary>
+    public double? PatchAlignmentRadius { get; init; }
+
     /// <summary>Keep the N most confident matches (after merging rotations / directions).</summary>
     public int? MaxMatches { get; init; }
 

@@ -90,7 +90,8 @@ public sealed class PairMatcher(LoftrMatcher matcher, MatchSettings settings)
     private PairMatches Run(Mat a, Mat b, ImageSize netA, ImageSize netB)
     {
         var r = matcher.Match(a, b, netA, netB, new MatchOptions { Threshold = settings.Threshold, Refinement = settings.Refinement,
-            SharpestFraction = settings.SharpestFraction, SecondPassScale = settings.SecondPassScale });
+            SharpestFraction = settings.SharpestFraction, SecondPassScale = settings.SecondPassScale,
+            PatchAlignmentRadius = settings.PatchAlignmentRadius });
         return new PairMatches
         {
             ImageSize0 = r.ImageSize0,

@@ -6,8 +6,8 @@ namespace Loftr.Cli.Store;
 
 /// <summary>
 /// What makes a batch's results comparable: the SHA-256 of the weights file and the options that change matches
-/// (model configuration, resize, threshold, top-k, sub-pixel estimate, sharpest fraction and second fine pass, geometry,
-/// intrinsics, rotations, symmetric). A store only resumes a run with the same identity. The three inference settings
+/// (model configuration, resize, threshold, top-k, sub-pixel estimate, sharpest fraction, second fine pass and patch alignment, geometry,
+/// intrinsics, rotations, symmetric). A store only resumes a run with the same identity. The four inference settings
 /// are stored only when they differ from the reference decoding, so stores written before they existed still resume.
 /// </summary>
 /// <param name="WeightsSha256">Hash of the weights file.</param>
@@ -44,6 +44,8 @@ public sealed record RunIdentity(string WeightsSha256, string Options)
         if (sharpest != 1) o["sharpest"] = sharpest;
         double second = s.SecondPassScale ?? config.SecondPassScale ?? 1;
         if (second != 1) o["second_pass"] = second;
+        double align = s.PatchAlignmentRadius ?? config.PatchAlignmentRadius ?? 0;
+        if (align != 0) o["patch_align"] = align;
         return new RunIdentity(weightsSha256, o.ToJsonString());
     }
 

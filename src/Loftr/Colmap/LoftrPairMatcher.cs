@@ -32,7 +32,8 @@ public sealed class LoftrPairMatcher : IPairMatcher, IDisposable
             $"loftr|{modelTag}|maxsize={_options.MaxSize}|size={_options.Size}|thr={_options.Threshold}|top={_options.MaxMatches}") +
             (_options.Refinement is { } r ? $"|refine={r}" : "") +
             (_options.SharpestFraction is double f ? string.Create(invariant, $"|sharp={f}") : "") +
-            (_options.SecondPassScale is double second ? string.Create(invariant, $"|second={second}") : "");
+            (_options.SecondPassScale is double second ? string.Create(invariant, $"|second={second}") : "") +
+            (_options.PatchAlignmentRadius is double align ? string.Create(invariant, $"|align={align}") : "");
     }
 
     /// <summary>Loads weights (see <see cref="LoftrMatcher.Load"/>) and tags them with the file's SHA-256.</summary>

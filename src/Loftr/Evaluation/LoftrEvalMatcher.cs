@@ -30,8 +30,10 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// own size. Not with padding.
     /// </param>
     /// <param name="secondPass">Scale of the second fine pass (<see cref="MatchOptions.SecondPassScale"/>; the model's when null); with padding the enlarged images are padded the same way.</param>
+    /// <param name="patchAlignment">Radius of the patch alignment in network pixels (<see cref="MatchOptions.PatchAlignmentRadius"/>; the model's when null; 0 = none).</param>
     public LoftrEvalMatcher(LoftrMatcher matcher, double? threshold = null, string? weightsName = null, bool ownsMatcher = true,
-        FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null, double? secondPass = null)
+        FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null, double? secondPass = null,
+        double? patchAlignment = null)
     {
         _matcher = matcher ?? throw new ArgumentNullException(nameof(matcher));
         if (sharpestFraction is double f && !(f > 0 && f <= 1))
@@ -39,6 +41,9 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         if (longSide is <= 0) throw new ArgumentOutOfRangeException(nameof(longSide), longSide, "The long side must be positive.");
         if (secondPass is double f2 && !(f2 >= 1 && f2 <= LoftrConfig.MaxSecondPassScale))
             throw new ArgumentOutOfRangeException(nameof(secondPass), secondPass, $"The second pass scale must be in [1, {LoftrConfig.MaxSecondPassScale}].");
+        if (patchAlignment is double pa && !(pa == 0 || (pa >= 2 && pa <= LoftrConfig.MaxPatchAlignmentRadius)))
+            throw new ArgumentOutOfRangeException(nameof(patchAlignment), patchAlignment, $"The patch alignment radius must be 0 or in [2, {LoftrConfig.MaxPatchAlignmentRadius}].");
+        PatchAlignment = patchAlignment ?? matcher.Config.PatchAlignmentRadius ?? 0;
         LongSide = longSide;
         SecondPass = secondPass ?? matcher.Config.SecondPassScale ?? 1;
         Threshold = threshold;
@@ -56,15 +61,18 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <param name="sharpestFraction">Sharpest-fraction override.</param>
     /// <param name="longSide">Network long side (see the constructor).</param>
     /// <param name="secondPass">Scale of the second fine pass (see the constructor).</param>
+    /// <param name="patchAlignment">Patch alignment radius (see the constructor).</param>
     /// <returns>The matcher.</returns>
     public static LoftrEvalMatcher Load(string weightsPath, string? preset = null, double? threshold = null,
-        FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null, double? secondPass = null)
+        FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null, double? secondPass = null,
+        double? patchAlignment = null)
     {
         var config = preset is null ? null : LoftrConfig.FromPresetName(preset);
         var matcher = LoftrMatcher.Load(weightsPath, config);
         try
         {
-            return new LoftrEvalMatcher(matcher, threshold, Path.GetFileName(weightsPath), true, refinement, sharpestFraction, longSide, secondPass);
+            return new LoftrEvalMatcher(matcher, threshold, Path.GetFileName(weightsPath), true, refinement, sharpestFraction, longSide, secondPass,
+                patchAlignment);
         }
         catch
         {
@@ -88,6 +96,9 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <summary>Scale of the second fine pass (1: none).</summary>
     public double SecondPass { get; }
 
+    /// <summary>Radius of the patch alignment in network pixels (0: none).</summary>
+    public double PatchAlignment { get; }
+
     /// <summary>Weights name shown in reports.</summary>
     public string? WeightsName { get; }
 
@@ -108,7 +119,8 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
             return string.Create(CultureInfo.InvariantCulture,
                 $"LoFTR {WeightsName ?? "(in-memory model)"}: {c.CoarseMatching.MatchType}, coarse d_model {c.Coarse.DModel}, threshold {thr}") +
                 refinement + sharpest + (LongSide is int side ? $", network long side {side}" : "") +
-                (SecondPass != 1 ? string.Create(CultureInfo.InvariantCulture, $", second fine pass at {SecondPass}x") : "");
+                (SecondPass != 1 ? string.Create(CultureInfo.InvariantCulture, $", second fine pass at {SecondPass}x") : "") +
+                (PatchAlignment > 0 ? string.Create(CultureInfo.InvariantCulture, $", patch alignment radius {PatchAlignment}") : "");
         }
     }
 
@@ -122,7 +134,7 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
             var r = _matcher.Match(image0, image1, new MatchOptions
             {
                 Threshold = Threshold, Refinement = Refinement, SharpestFraction = SharpestFraction, MaxSize = LongSide,
-                SecondPassScale = SecondPass,
+                SecondPassScale = SecondPass, PatchAlignmentRadius = PatchAlignment,
             });
             return new EvalMatches(ToPoints(r.Keypoints0), ToPoints(r.Keypoints1), r.Confidence);
         }
@@ -152,10 +164,21 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         var conf = output.Confidence.ToArrayOrEmpty<float>();
         var std = output.Fine.Expectation[.., 2].contiguous().ToArrayOrEmpty<float>();
         var keep = MatchResult.SharpestIndices(std, SharpestFraction);
-        return new EvalMatches(
-            keep.Select(i => new Point2d(kp0[2 * i], kp0[2 * i + 1])).ToArray(),
-            keep.Select(i => new Point2d(kp1[2 * i], kp1[2 * i + 1])).ToArray(),
-            keep.Select(i => conf[i]).ToArray());
+        var p0 = keep.Select(i => new Point2(kp0[2 * i], kp0[2 * i + 1])).ToArray();
+        var p1 = keep.Select(i => new Point2(kp1[2 * i], kp1[2 * i + 1])).ToArray();
+        if (PatchAlignment > 0 && p0.Length > 0)
+        {
+            // the padded network sees the images at their own size
+            var own0 = new ImageSize(g0.Width, g0.Height);
+            var own1 = new ImageSize(g1.Width, g1.Height);
+            var r = new MatchResult
+            {
+                Keypoints0 = p0, Keypoints1 = p1, CoarseKeypoints1 = p1, Confidence = new float[p0.Length], FineStd = new float[p0.Length],
+                ImageSize0 = own0, ImageSize1 = own1, NetworkSize0 = own0, NetworkSize1 = own1,
+            };
+            p1 = LoftrMatcher.Align(r, g0, g1, PatchAlignment).Keypoints1;
+        }
+        return new EvalMatches(ToPoints(p0), ToPoints(p1), keep.Select(i => conf[i]).ToArray());
     }
 
     /// <summary>The image enlarged by <see cref="SecondPass"/> and padded, with the [1, 2] factors back to its own pixels.</summary>

@@ -4,6 +4,7 @@ using Loftr.Model;
 using Loftr.Tests.Infrastructure;
 using OpenCvSharp;
 using Xunit.Abstractions;
+using static Loftr.Tests.Infrastructure.GraffitiTruth;
 
 namespace Loftr.Tests.Model;
 
@@ -14,24 +15,15 @@ namespace Loftr.Tests.Model;
 [Collection(nameof(ProcessWide))]
 public sealed class SecondFinePassTests(ITestOutputHelper output)
 {
-    private static readonly string Graf1 = TestData.Path("eval/homography/graf1.png"), Graf3 = TestData.Path("eval/homography/graf3.png");
-
-    private static double[] Errors(MatchResult r) => HomographyMetrics.ReprojectionErrors(
-        r.Keypoints0.Select(p => new Point2d(p.X, p.Y)).ToArray(), r.Keypoints1.Select(p => new Point2d(p.X, p.Y)).ToArray(),
-        HomographyFile.Read(TestData.Path("eval/homography/graf_H1to3.txt")));
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToArray();
-        return v[v.Length / 2];
-    }
+    private static readonly string Graf1 = Image1, Graf3 = Image3;
 
     [Fact]
     public void RefiningAgainAtTwiceTheSizeKeepsTheCoarseMatchesAndMovesCloserToTheGroundTruth()
     {
         using var matcher = LoftrMatcher.LoadDefault();
-        var once = matcher.Match(Graf1, Graf3, new MatchOptions { MaxSize = 640, SharpestFraction = 1, SecondPassScale = 1 });
-        var twice = matcher.Match(Graf1, Graf3, new MatchOptions { MaxSize = 640, SharpestFraction = 1, SecondPassScale = 2 });
+        // the network's own positions: no patch alignment afterwards
+        var once = matcher.Match(Graf1, Graf3, new MatchOptions { MaxSize = 640, SharpestFraction = 1, SecondPassScale = 1, PatchAlignmentRadius = 0 });
+        var twice = matcher.Match(Graf1, Graf3, new MatchOptions { MaxSize = 640, SharpestFraction = 1, SecondPassScale = 2, PatchAlignmentRadius = 0 });
 
         // One refined match per coarse match, in the same order, with the same coarse positions and confidences.
         Assert.True(once.Count > 500, $"{once.Count} matches");
@@ -61,9 +53,10 @@ public sealed class SecondFinePassTests(ITestOutputHelper output)
         using var matcher = LoftrMatcher.LoadDefault();
         Assert.Equal(1.5, matcher.Config.SecondPassScale);
         // The images' own size (800x640), as `loftr eval` runs graffiti; the second pass sees 1200x960.
-        var m = matcher.Match(Graf1, Graf3);
-        var explicitly = matcher.Match(Graf1, Graf3, new MatchOptions { SecondPassScale = 1.5 });
-        var onePass = matcher.Match(Graf1, Graf3, new MatchOptions { SecondPassScale = 1 });
+        // the network's own positions: no patch alignment afterwards
+        var m = matcher.Match(Graf1, Graf3, new MatchOptions { PatchAlignmentRadius = 0 });
+        var explicitly = matcher.Match(Graf1, Graf3, new MatchOptions { SecondPassScale = 1.5, PatchAlignmentRadius = 0 });
+        var onePass = matcher.Match(Graf1, Graf3, new MatchOptions { SecondPassScale = 1, PatchAlignmentRadius = 0 });
         Assert.Equal(explicitly.Keypoints1, m.Keypoints1);
         double mTwo = Median(Errors(m).Where(e => e < 8)), mOne = Median(Errors(onePass).Where(e => e < 8));
         output.WriteLine($"{m.Count} matches; median error within 8 px: two passes {mTwo:F3} px, one pass {mOne:F3} px ({onePass.Count})");
@@ -101,9 +94,9 @@ public sealed class SecondFinePassTests(ITestOutputHelper output)
     [Fact]
     public void ThePaddedEvaluationRefinesTwiceToo()
     {
-        using var matcher = new LoftrEvalMatcher(LoftrMatcher.LoadDefault(), weightsName: "default model", secondPass: 2);
+        using var matcher = new LoftrEvalMatcher(LoftrMatcher.LoadDefault(), weightsName: "default model", secondPass: 2, patchAlignment: 0);
         Assert.EndsWith(", second fine pass at 2x", matcher.Description, StringComparison.Ordinal);
-        using var once = new LoftrEvalMatcher(LoftrMatcher.LoadDefault(), weightsName: "default model", secondPass: 1);
+        using var once = new LoftrEvalMatcher(LoftrMatcher.LoadDefault(), weightsName: "default model", secondPass: 1, patchAlignment: 0);
         Assert.DoesNotContain("second fine pass", once.Description, StringComparison.Ordinal);
         using var graf1 = Cv2.ImRead(Graf1, ImreadModes.Grayscale);
         using var graf3 = Cv2.ImRead(Graf3, ImreadModes.Grayscale);
