@@ -54,3 +54,12 @@ bench graffiti_magsac_network "Default model without patch alignment vs SIFT: ho
 bench aloe_network "Default model without patch alignment vs SIFT: stereo accuracy on Middlebury Aloe" stereo --dataset stereo --data-root "$DATA/stereo" --sift-max-features 6000 "${NET[@]}"
 bench photos_network "Default model without patch alignment vs SIFT: homography on 120 held-out photo pairs" "${PHOTO_PAIRS[@]}" "${NET[@]}"
 bench photos_magsac_network "Default model without patch alignment vs SIFT: homography on 120 held-out photo pairs, MAGSAC++ 3 px" "${PHOTO_PAIRS[@]}" --estimator magsac "${NET[@]}"
+# The shipped settings keeping every aligned match (`--loftr-patch-min-correlation none`): the correlation filter's share.
+EVERY=(--loftr-patch-min-correlation none)
+bench scannet_every "Default model keeping every aligned match vs SIFT: relative pose on 14 ScanNet pairs" pose --dataset pairs --pairs "$DATA/scannet/scannet_pairs.txt" "${EVERY[@]}"
+bench graffiti_every "Default model keeping every aligned match vs SIFT: homography on graffiti 1-3" "${GRAFFITI[@]}" "${EVERY[@]}"
+bench graffiti_ransac2_every "Default model keeping every aligned match vs SIFT: homography on graffiti 1-3, RANSAC 2 px" "${GRAFFITI[@]}" --ransac-threshold 2 "${EVERY[@]}"
+bench graffiti_magsac_every "Default model keeping every aligned match vs SIFT: homography on graffiti 1-3, MAGSAC++ 3 px" "${GRAFFITI[@]}" --estimator magsac "${EVERY[@]}"
+bench aloe_every "Default model keeping every aligned match vs SIFT: stereo accuracy on Middlebury Aloe" stereo --dataset stereo --data-root "$DATA/stereo" --sift-max-features 6000 "${EVERY[@]}"
+bench photos_every "Default model keeping every aligned match vs SIFT: homography on 120 held-out photo pairs" "${PHOTO_PAIRS[@]}" "${EVERY[@]}"
+bench photos_magsac_every "Default model keeping every aligned match vs SIFT: homography on 120 held-out photo pairs, MAGSAC++ 3 px" "${PHOTO_PAIRS[@]}" --estimator magsac "${EVERY[@]}"

@@ -42,7 +42,8 @@ SUMMARY=$OUT/tuning.md
   echo
   echo "The patch alignment (\`--loftr-patch-align R\`) aligns a patch of radius R network pixels of image 0 around each"
   echo "match to image 1 (OpenCV ECC, affine, started from the neighbouring matches' local affine map) and moves the"
-  echo "point of image 1 there (0: none)."
+  echo "point of image 1 there (0: none); \`--loftr-patch-min-correlation C\` then drops the matches whose patches could not"
+  echo "be aligned or correlate below C (none: keep every match)."
   echo
   echo "Matching times are in the per-run tables (they depend on what else ran on the machine at the time)."
   echo
@@ -80,8 +81,16 @@ for estimator in ransac magsac; do
   for setting in "0.3 1.5 8" "0.3 1.5 12" "0.3 1.5 16" "0.5 1.5 12" "1 1.5 12" "0.3 1 12"; do
     read -r sharpest factor radius <<< "$setting"
     name="tuning_loftr_expectation_${sharpest}_x${factor}_pa${radius}_$estimator"
-    evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement expectation --sharpest "$sharpest" --loftr-second-pass "$factor" --loftr-patch-align "$radius" --estimator "$estimator"
+    evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement expectation --sharpest "$sharpest" --loftr-second-pass "$factor" --loftr-patch-align "$radius" \
+      --loftr-patch-min-correlation none --estimator "$estimator"
     row loftr expectation "$sharpest" "own (640)" "$factor" "$radius" "$estimator" "$OUT/$name.md"
+  done
+  # The patch alignment at radius 16 dropping the matches that correlate below C once aligned (or could not be aligned).
+  for correlation in 0.6 0.7 0.8; do
+    name="tuning_loftr_expectation_0.3_x1.5_pa16_mc${correlation}_$estimator"
+    evaluate "$name" --method loftr "${WEIGHTS[@]}" --refinement expectation --sharpest 0.3 --loftr-second-pass 1.5 --loftr-patch-align 16 \
+      --loftr-patch-min-correlation "$correlation" --estimator "$estimator"
+    row loftr expectation 0.3 "own (640)" 1.5 "16, drop < $correlation" "$estimator" "$OUT/$name.md"
   done
 done
 echo "wrote $SUMMARY"

@@ -61,6 +61,7 @@ public static class LoftrCheckpoint
         json.Remove(nameof(LoftrConfig.SharpestFraction));
         json.Remove(nameof(LoftrConfig.SecondPassScale));
         json.Remove(nameof(LoftrConfig.PatchAlignmentRadius));
+        json.Remove(nameof(LoftrConfig.PatchAlignmentMinCorrelation));
         return json.ToJsonString();
     }
 

@@ -140,6 +140,10 @@ public sealed record CoarseMatchingConfig(
 /// Radius in network pixels of the photometric patch alignment after the network (<see cref="PatchAlignment"/>,
 /// <see cref="MatchOptions.PatchAlignmentRadius"/>). Null or 0 (the reference): none. Not written to JSON when null.
 /// </param>
+/// <param name="PatchAlignmentMinCorrelation">
+/// With the patch alignment, drop the matches whose patches could not be aligned or correlate less than this
+/// (<see cref="MatchOptions.PatchAlignmentMinCorrelation"/>). Null: keep every match. Not written to JSON when null.
+/// </param>
 public sealed record LoftrConfig(
     BackboneConfig Backbone,
     TransformerConfig Coarse,
@@ -151,7 +155,8 @@ public sealed record LoftrConfig(
     FineRefinement Refinement = FineRefinement.Expectation,
     double SharpestFraction = 1.0,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? SecondPassScale = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? PatchAlignmentRadius = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? PatchAlignmentRadius = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? PatchAlignmentMinCorrelation = null)
 {
     /// <summary>Largest accepted <see cref="PatchAlignmentRadius"/> (network pixels).</summary>
     public const double MaxPatchAlignmentRadius = 32;
@@ -246,5 +251,7 @@ public sealed record LoftrConfig(
             throw new ArgumentException($"The second pass scale must be in [1, {MaxSecondPassScale}], got {scale}.");
         if (PatchAlignmentRadius is double radius && !(radius == 0 || (radius >= 2 && radius <= MaxPatchAlignmentRadius)))
             throw new ArgumentException($"The patch alignment radius must be 0 or in [2, {MaxPatchAlignmentRadius}] network pixels, got {radius}.");
+        if (PatchAlignmentMinCorrelation is double mc && !(mc >= -1 && mc <= 1))
+            throw new ArgumentException($"The patch alignment's smallest correlation must be in [-1, 1], got {mc}.");
     }
 }

@@ -56,6 +56,14 @@ public sealed record MatchOptions
     /// </summary>
     public double? PatchAlignmentRadius { get; init; }
 
+    /// <summary>
+    /// With the patch alignment, drop the matches whose patches could not be aligned or whose correlation coefficient
+    /// after the alignment (<see cref="PatchAlignmentResult.Correlation"/>) is below this value, in [-1, 1]; the model's
+    /// configured one (<see cref="LoftrConfig.PatchAlignmentMinCorrelation"/>) when null; no value anywhere, or
+    /// <see cref="double.NegativeInfinity"/> here, keeps every match.
+    /// </summary>
+    public double? PatchAlignmentMinCorrelation { get; init; }
+
     /// <summary>Default options: original size (rounded to a multiple of 8), configured threshold, all matches.</summary>
     public static MatchOptions Default { get; } = new();
 }
@@ -258,34 +266,43 @@ public sealed class LoftrMatcher : IDisposable
     /// Moves the points of image 1 by aligning patches of the original images (<see cref="PatchAlignment"/>), the
     /// radius and the largest shift scaled from network to original pixels.
     /// </summary>
-    internal static MatchResult Align(MatchResult r, GrayImage full0, GrayImage full1, double radius)
+    internal static MatchResult Align(MatchResult r, GrayImage full0, GrayImage full1, double radius, double? minCorrelation = null)
     {
         if (r.Count == 0) return r;
         double scale = Math.Max(Math.Max((double)r.ImageSize0.Width / r.NetworkSize0.Width, (double)r.ImageSize0.Height / r.NetworkSize0.Height),
             Math.Max((double)r.ImageSize1.Width / r.NetworkSize1.Width, (double)r.ImageSize1.Height / r.NetworkSize1.Height));
         using var m0 = Mat.FromPixelData(full0.Height, full0.Width, MatType.CV_32FC1, full0.Pixels);
         using var m1 = Mat.FromPixelData(full1.Height, full1.Width, MatType.CV_32FC1, full1.Pixels);
+        PatchAlignmentResult aligned;
+        Point2[] kp1;
         if (scale <= MaxAlignmentScale)
         {
-            var (kp1, _) = PatchAlignment.Refine(m0, m1, r.Keypoints0, r.Keypoints1, PatchAlignmentSettings.ForNetworkPixels(radius, scale));
-            return r.WithKeypoints1(kp1);
+            aligned = PatchAlignment.Refine(m0, m1, r.Keypoints0, r.Keypoints1, PatchAlignmentSettings.ForNetworkPixels(radius, scale));
+            kp1 = aligned.Keypoints1;
         }
-        // Images much larger than the network's input are aligned on copies shrunk to MaxAlignmentScale times the network
-        // size (INTER_AREA; the cost of a patch grows with its area), the points mapped there and back with pixel centres kept.
-        double f = MaxAlignmentScale / scale;
-        using var s0 = new Mat();
-        using var s1 = new Mat();
-        Cv2.Resize(m0, s0, new OpenCvSharp.Size(Math.Max(1, (int)Math.Round(full0.Width * f)), Math.Max(1, (int)Math.Round(full0.Height * f))), 0, 0, InterpolationFlags.Area);
-        Cv2.Resize(m1, s1, new OpenCvSharp.Size(Math.Max(1, (int)Math.Round(full1.Width * f)), Math.Max(1, (int)Math.Round(full1.Height * f))), 0, 0, InterpolationFlags.Area);
-        double fx0 = (double)s0.Cols / full0.Width, fy0 = (double)s0.Rows / full0.Height, fx1 = (double)s1.Cols / full1.Width, fy1 = (double)s1.Rows / full1.Height;
-        var small0 = r.Keypoints0.Select(p => new Point2((float)((p.X + 0.5) * fx0 - 0.5), (float)((p.Y + 0.5) * fy0 - 0.5))).ToArray();
-        var small1 = r.Keypoints1.Select(p => new Point2((float)((p.X + 0.5) * fx1 - 0.5), (float)((p.Y + 0.5) * fy1 - 0.5))).ToArray();
-        var (aligned, _) = PatchAlignment.Refine(s0, s1, small0, small1, PatchAlignmentSettings.ForNetworkPixels(radius, MaxAlignmentScale));
-        var result = r.Keypoints1.ToArray();
-        for (int i = 0; i < result.Length; i++)
-            if (aligned[i] != small1[i])
-                result[i] = new Point2((float)((aligned[i].X + 0.5) / fx1 - 0.5), (float)((aligned[i].Y + 0.5) / fy1 - 0.5));
-        return r.WithKeypoints1(result);
+        else
+        {
+            // Images much larger than the network's input are aligned on copies shrunk to MaxAlignmentScale times the
+            // network size (INTER_AREA; the cost of a patch grows with its area), the points mapped there and back with
+            // pixel centres kept.
+            double f = MaxAlignmentScale / scale;
+            using var s0 = new Mat();
+            using var s1 = new Mat();
+            Cv2.Resize(m0, s0, new OpenCvSharp.Size(Math.Max(1, (int)Math.Round(full0.Width * f)), Math.Max(1, (int)Math.Round(full0.Height * f))), 0, 0, InterpolationFlags.Area);
+            Cv2.Resize(m1, s1, new OpenCvSharp.Size(Math.Max(1, (int)Math.Round(full1.Width * f)), Math.Max(1, (int)Math.Round(full1.Height * f))), 0, 0, InterpolationFlags.Area);
+            double fx0 = (double)s0.Cols / full0.Width, fy0 = (double)s0.Rows / full0.Height, fx1 = (double)s1.Cols / full1.Width, fy1 = (double)s1.Rows / full1.Height;
+            var small0 = r.Keypoints0.Select(p => new Point2((float)((p.X + 0.5) * fx0 - 0.5), (float)((p.Y + 0.5) * fy0 - 0.5))).ToArray();
+            var small1 = r.Keypoints1.Select(p => new Point2((float)((p.X + 0.5) * fx1 - 0.5), (float)((p.Y + 0.5) * fy1 - 0.5))).ToArray();
+            aligned = PatchAlignment.Refine(s0, s1, small0, small1, PatchAlignmentSettings.ForNetworkPixels(radius, MaxAlignmentScale));
+            kp1 = r.Keypoints1.ToArray();
+            for (int i = 0; i < kp1.Length; i++)
+                if (!float.IsNaN(aligned.Correlation[i]))
+                    kp1[i] = new Point2((float)((aligned.Keypoints1[i].X + 0.5) / fx1 - 0.5), (float)((aligned.Keypoints1[i].Y + 0.5) / fy1 - 0.5));
+        }
+        var result = r.WithKeypoints1(kp1);
+        if (minCorrelation is not double c || double.IsNegativeInfinity(c)) return result;
+        // drop the matches whose patches could not be aligned or correlate less than asked
+        return result.Subset(Enumerable.Range(0, r.Count).Where(i => aligned.Correlation[i] >= c).ToArray());
     }
 
     /// <summary>Largest original-to-network scale at which patches are aligned on the original images (larger ones are shrunk to it).</summary>
@@ -356,7 +373,8 @@ public sealed class LoftrMatcher : IDisposable
                 };
                 r = r.Sharpest(options.SharpestFraction ?? Config.SharpestFraction);
                 if (options.MaxMatches is int k && k < r.Count) r = r.TopK(k);
-                if (batch[i].Full0 is { } full0 && batch[i].Full1 is { } full1) r = Align(r, full0, full1, AlignmentRadius(options));
+                if (batch[i].Full0 is { } full0 && batch[i].Full1 is { } full1)
+                    r = Align(r, full0, full1, AlignmentRadius(options), options.PatchAlignmentMinCorrelation ?? Config.PatchAlignmentMinCorrelation);
                 results.Add(r);
             }
             return results;
@@ -373,6 +391,8 @@ public sealed class LoftrMatcher : IDisposable
             throw new ArgumentException($"SecondPassScale must be in [1, {LoftrConfig.MaxSecondPassScale}], got {scale}.", nameof(options));
         if (options.PatchAlignmentRadius is double radius && !(radius == 0 || (radius >= 2 && radius <= LoftrConfig.MaxPatchAlignmentRadius)))
             throw new ArgumentException($"PatchAlignmentRadius must be 0 or in [2, {LoftrConfig.MaxPatchAlignmentRadius}] network pixels, got {radius}.", nameof(options));
+        if (options.PatchAlignmentMinCorrelation is double mc && !(mc >= -1 && mc <= 1) && !double.IsNegativeInfinity(mc))
+            throw new ArgumentException($"PatchAlignmentMinCorrelation must be in [-1, 1] (or -infinity: keep every match), got {mc}.", nameof(options));
         if (options.MaxMatches is < 0)
             throw new ArgumentException($"MaxMatches must not be negative, got {options.MaxMatches}.", nameof(options));
     }

@@ -91,6 +91,9 @@ public sealed class MatchResult
             NetworkSize1 = NetworkSize1,
         };
 
+    /// <summary>The matches at the given indices, in that order.</summary>
+    internal MatchResult Subset(int[] indices) => Select(indices);
+
     private MatchResult Select(int[] order) =>
         new()
         {

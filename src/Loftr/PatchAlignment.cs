@@ -15,7 +15,7 @@ public static class PatchAlignment
 {
     /// <summary>
     /// Refines the points of image 1. Both images are single-channel; coordinates are their pixels. Returns the refined
-    /// points of image 1 (same order) and how many of them the alignment moved.
+    /// points of image 1 (same order) with the correlation coefficient of each aligned patch.
     /// </summary>
     /// <param name="image0">Image 0 (gray; any depth, converted to float).</param>
     /// <param name="image1">Image 1.</param>
@@ -23,7 +23,7 @@ public static class PatchAlignment
     /// <param name="keypoints1">Matching points in image 1 (the starting points).</param>
     /// <param name="settings">Patch radius, largest accepted shift, neighbours.</param>
     /// <exception cref="ArgumentException">The point lists differ in length or an image is not single-channel.</exception>
-    public static (Point2[] Keypoints1, int Aligned) Refine(Mat image0, Mat image1, IReadOnlyList<Point2> keypoints0,
+    public static PatchAlignmentResult Refine(Mat image0, Mat image1, IReadOnlyList<Point2> keypoints0,
         IReadOnlyList<Point2> keypoints1, PatchAlignmentSettings settings)
     {
         ArgumentNullException.ThrowIfNull(image0);
@@ -37,23 +37,24 @@ public static class PatchAlignment
         settings.Validate();
         int n = keypoints0.Count;
         var refined = keypoints1.ToArray();
-        if (n == 0) return (refined, 0);
+        var correlation = new float[n];
+        Array.Fill(correlation, float.NaN);
+        if (n == 0) return new PatchAlignmentResult(refined, correlation);
 
         using var f0 = AsFloat(image0);
         using var f1 = AsFloat(image1);
         var neighbours = new NeighbourGrid(keypoints0);
-        var moved = new bool[n];
         // matches are independent: align them in parallel, each worker with its own buffers
         Parallel.For(0, n, () => new Worker(settings), (i, _, worker) =>
         {
-            if (worker.Align(f0, f1, keypoints0[i], keypoints1[i], neighbours.Nearest(i, settings.Neighbours), keypoints0, keypoints1) is { } q)
+            if (worker.Align(f0, f1, keypoints0[i], keypoints1[i], neighbours.Nearest(i, settings.Neighbours), keypoints0, keypoints1) is var (q, rho))
             {
                 refined[i] = q;
-                moved[i] = true;
+                correlation[i] = (float)rho;
             }
             return worker;
         }, worker => worker.Dispose());
-        return (refined, moved.Count(m => m));
+        return new PatchAlignmentResult(refined, correlation);
     }
 
     /// <summary>The buffers of one alignment thread.</summary>
@@ -64,8 +65,8 @@ public static class PatchAlignment
         private readonly Mat _warp = new(2, 3, MatType.CV_32F);
         private readonly TermCriteria _criteria = new(CriteriaTypes.Count | CriteriaTypes.Eps, settings.Iterations, 1e-4);
 
-        /// <summary>The aligned point in image 1, or null when the alignment fails or is rejected.</summary>
-        public Point2? Align(Mat f0, Mat f1, Point2 p0, Point2 p1, IReadOnlyList<int> neighbours, IReadOnlyList<Point2> kp0, IReadOnlyList<Point2> kp1)
+        /// <summary>The aligned point in image 1 and the patches' correlation coefficient, or null when the alignment fails or is rejected.</summary>
+        public (Point2, double)? Align(Mat f0, Mat f1, Point2 p0, Point2 p1, IReadOnlyList<int> neighbours, IReadOnlyList<Point2> kp0, IReadOnlyList<Point2> kp1)
         {
             int r = settings.Radius;
             int outer = r + (int)Math.Ceiling(settings.MaxShift) + 2;
@@ -94,7 +95,7 @@ public static class PatchAlignment
             double cy = _warp.At<float>(1, 0) * r + _warp.At<float>(1, 1) * r + _warp.At<float>(1, 2) - outer;
             if (!double.IsFinite(cx) || !double.IsFinite(cy) || cx * cx + cy * cy > settings.MaxShift * settings.MaxShift) return null;
             var q = new Point2((float)(p1.X + cx), (float)(p1.Y + cy));
-            return q.X < 0 || q.Y < 0 || q.X > f1.Cols - 1 || q.Y > f1.Rows - 1 ? null : q;
+            return q.X < 0 || q.Y < 0 || q.X > f1.Cols - 1 || q.Y > f1.Rows - 1 ? null : (q, rho);
         }
 
         public void Dispose()
@@ -174,6 +175,18 @@ public static class PatchAlignment
             return found.OrderBy(f => f.D).ThenBy(f => f.J).Take(k).Select(f => f.J).ToList();
         }
     }
+}
+
+/// <summary>The points of image 1 after <see cref="PatchAlignment.Refine"/>.</summary>
+/// <param name="Keypoints1">The refined points (the starting point where the alignment failed or was rejected).</param>
+/// <param name="Correlation">
+/// The correlation coefficient of each aligned patch pair (ECC's, in [-1, 1]; wrong matches score low), NaN for the
+/// points that kept their starting position.
+/// </param>
+public sealed record PatchAlignmentResult(Point2[] Keypoints1, float[] Correlation)
+{
+    /// <summary>Number of points the alignment moved.</summary>
+    public int Aligned => Correlation.Count(c => !float.IsNaN(c));
 }
 
 /// <summary>Settings of <see cref="PatchAlignment"/>; distances in pixels of the images aligned.</summary>

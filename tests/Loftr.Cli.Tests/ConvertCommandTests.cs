@@ -15,8 +15,9 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
         string plain = _dir.File("plain.safetensors"), tuned = _dir.File("tuned.safetensors");
         CliRunner.RunOk(log, "convert", Paths.Weights, plain);
         var r = CliRunner.RunOk(log, "convert", Paths.Weights, tuned, "--threshold", "0.3", "--refinement", "local", "--sharpest", "0.5",
-            "--second-pass", "2", "--patch-align", "10");
-        Assert.Contains("coarse threshold 0.3, refinement LocalExpectation, sharpest fraction 0.5, second fine pass 2x, patch alignment radius 10", r.Out);
+            "--second-pass", "2", "--patch-align", "10", "--patch-min-correlation", "0.6");
+        Assert.Contains("coarse threshold 0.3, refinement LocalExpectation, sharpest fraction 0.5, second fine pass 2x, patch alignment radius 10, " +
+            "matches correlating below 0.6 dropped", r.Out);
         using var a = LoftrCheckpoint.LoadModel(plain);
         using var b = LoftrCheckpoint.LoadModel(tuned);
         Assert.Equal(FineRefinement.Expectation, a.Config.Refinement);
@@ -27,9 +28,11 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(2.0, b.Config.SecondPassScale);
         Assert.Null(a.Config.PatchAlignmentRadius);
         Assert.Equal(10.0, b.Config.PatchAlignmentRadius);
+        Assert.Null(a.Config.PatchAlignmentMinCorrelation);
+        Assert.Equal(0.6, b.Config.PatchAlignmentMinCorrelation);
         Assert.Equal(0.3, b.Config.CoarseMatching.Threshold);
         Assert.Equal(LoftrCheckpoint.ConfigToJson(a.Config with { Refinement = b.Config.Refinement, SharpestFraction = 0.5, SecondPassScale = 2,
-            PatchAlignmentRadius = 10, CoarseMatching = a.Config.CoarseMatching with { Threshold = 0.3 } }), LoftrCheckpoint.ConfigToJson(b.Config));
+            PatchAlignmentRadius = 10, PatchAlignmentMinCorrelation = 0.6, CoarseMatching = a.Config.CoarseMatching with { Threshold = 0.3 } }), LoftrCheckpoint.ConfigToJson(b.Config));
     }
 
     [Theory]
@@ -41,6 +44,7 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     [InlineData("--patch-align", "1", "--patch-align: 1 must be 0 (none) or in [2, 32].")]
     [InlineData("--patch-align", "33", "--patch-align: 33 must be <= 32.")]
     [InlineData("--patch-align", "-1", "--patch-align: -1 must be >= 0.")]
+    [InlineData("--patch-min-correlation", "1.5", "--patch-min-correlation: 1.5 must be <= 1.")]
     public void RejectsABadInferenceSetting(string option, string value, string message)
     {
         string output = _dir.File("bad.safetensors");
@@ -70,10 +74,10 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     {
         var colmap = CliRunner.Run("colmap", "--images", _dir.Path, "--database", _dir.File("x.db"), "--matcher", "sift", "--sharpest", "0.5");
         Assert.True(colmap.ExitCode == 2, colmap.ToString());
-        Assert.Contains("--refinement/--sharpest/--second-pass/--patch-align are for --matcher loftr", colmap.Err);
+        Assert.Contains("--refinement/--sharpest/--second-pass/--patch-align/--patch-min-correlation are for --matcher loftr", colmap.Err);
         var align = CliRunner.Run("colmap", "--images", _dir.Path, "--database", _dir.File("y.db"), "--matcher", "sift", "--patch-align", "8");
         Assert.True(align.ExitCode == 2, align.ToString());
-        Assert.Contains("--patch-align are for --matcher loftr", align.Err);
+        Assert.Contains("--patch-min-correlation are for --matcher loftr", align.Err);
         var eval = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
             "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "sift", "--sharpest", "0.5");
         Assert.True(eval.ExitCode == 2, eval.ToString());
@@ -90,6 +94,10 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
             "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "sift", "--loftr-patch-align", "8");
         Assert.True(siftAlign.ExitCode == 2, siftAlign.ToString());
         Assert.Contains("--loftr-patch-align sets LoFTR's inference; add --method loftr", siftAlign.Err);
+        var badCorrelation = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
+            "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "loftr", "--weights", Paths.Weights, "--loftr-patch-min-correlation", "2");
+        Assert.True(badCorrelation.ExitCode == 2, badCorrelation.ToString());
+        Assert.Contains("--loftr-patch-min-correlation must be in [-1, 1] or none, got '2'", badCorrelation.Err);
     }
 
     [Fact]
@@ -97,8 +105,9 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     {
         string tuned = _dir.File("tuned.safetensors");
         CliRunner.RunOk(log, "convert", Paths.Weights, tuned, "--refinement", "local", "--sharpest", "0.25", "--second-pass", "1.5",
-            "--patch-align", "12");
-        Assert.Contains("expectation around the heatmap's peak, keeps the sharpest 25 % of the matches, second fine pass at 1.5x, patch alignment radius 12",
+            "--patch-align", "12", "--patch-min-correlation", "0.7");
+        Assert.Contains("expectation around the heatmap's peak, keeps the sharpest 25 % of the matches, second fine pass at 1.5x, patch alignment radius 12 " +
+            "(matches correlating below 0.7 dropped)",
             CliRunner.RunOk(log, "info", tuned).Out);
         Assert.Contains("whole-window expectation (the reference), keeps every match", CliRunner.RunOk(log, "info", Paths.Weights).Out);
     }

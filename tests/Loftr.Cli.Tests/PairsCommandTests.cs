@@ -68,6 +68,9 @@ public sealed class PairsCommandTests(ITestOutputHelper log) : IDisposable
         var otherAlignment = CliRunner.Run(Pairs(list, db, "--patch-align", "8"));
         Assert.Equal(2, otherAlignment.ExitCode);
         Assert.Contains("holds results made with different patch_align (stored null, now 8)", otherAlignment.Err);
+        var otherCorrelation = CliRunner.Run(Pairs(list, db, "--patch-align", "8", "--patch-min-correlation", "0.5"));
+        Assert.Equal(2, otherCorrelation.ExitCode);
+        Assert.Contains("holds results made with different patch_align (stored null, now 8)", otherCorrelation.Err);
         Assert.Contains(": 3 already in ", CliRunner.RunOk(log, Pairs(list, db, "--refinement", "expectation", "--sharpest", "1",
             "--patch-align", "0")).Out);
 

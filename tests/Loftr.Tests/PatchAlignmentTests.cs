@@ -60,7 +60,8 @@ public sealed class PatchAlignmentTests(ITestOutputHelper output)
         {
             // start up to 2 px away from the truth in a fixed pattern, as the network's sub-pixel errors
             var start = truth.Select((p, i) => new Point2(p.X + (float)(2 * Math.Sin(1.7 * i)), p.Y + (float)(2 * Math.Cos(2.3 * i)))).ToArray();
-            var (aligned, moved) = PatchAlignment.Refine(image0, image1, kp0, start, new PatchAlignmentSettings(Radius: 12, MaxShift: 4));
+            var result = PatchAlignment.Refine(image0, image1, kp0, start, new PatchAlignmentSettings(Radius: 12, MaxShift: 4));
+            var (aligned, moved) = (result.Keypoints1, result.Aligned);
 
             var before = start.Zip(truth, Distance).ToArray();
             var after = aligned.Zip(truth, Distance).ToArray();
@@ -68,6 +69,8 @@ public sealed class PatchAlignmentTests(ITestOutputHelper output)
                              $"within 0.1 px {after.Count(e => e < 0.1)}");
             Assert.True(kp0.Length > 500, $"{kp0.Length} points");
             Assert.True(moved > 0.9 * kp0.Length, $"{moved} of {kp0.Length} moved");
+            // the patches of a true warp correlate almost perfectly once aligned
+            Assert.True(Median(result.Correlation.Where(c => !float.IsNaN(c)).Select(c => (double)c)) > 0.95);
             Assert.True(Median(before) > 1);
             // measured 2.000 -> 0.103 px (bilinear resampling of both patches bounds the precision)
             Assert.True(Median(after) < 0.15, $"median error after the alignment {Median(after):F4} px");
@@ -85,13 +88,14 @@ public sealed class PatchAlignmentTests(ITestOutputHelper output)
         {
             // 3 px off: the true position is out of reach with a largest shift of 1.5 px
             var start = truth.Select(p => new Point2(p.X + 3, p.Y)).ToArray();
-            var (aligned, moved) = PatchAlignment.Refine(image0, image1, kp0, start, new PatchAlignmentSettings(Radius: 12, MaxShift: 1.5));
+            var result = PatchAlignment.Refine(image0, image1, kp0, start, new PatchAlignmentSettings(Radius: 12, MaxShift: 1.5));
+            var (aligned, moved) = (result.Keypoints1, result.Aligned);
             var shifts = aligned.Zip(start, Distance).ToArray();
             output.WriteLine($"{moved} of {kp0.Length} moved, largest shift {shifts.Max():F3} px");
             Assert.All(shifts, s => Assert.True(s <= 1.5 + 1e-4, $"moved by {s} px"));
             Assert.Equal(shifts.Count(s => s > 0), moved);
             // the same points with room to move reach the truth
-            var (free, _) = PatchAlignment.Refine(image0, image1, kp0, start, new PatchAlignmentSettings(Radius: 12, MaxShift: 4));
+            var free = PatchAlignment.Refine(image0, image1, kp0, start, new PatchAlignmentSettings(Radius: 12, MaxShift: 4)).Keypoints1;
             Assert.True(Median(free.Zip(truth, Distance)) < 0.15, $"median error with room to move {Median(free.Zip(truth, Distance)):F4} px");
         }
     }
@@ -103,18 +107,19 @@ public sealed class PatchAlignmentTests(ITestOutputHelper output)
         using var flat1 = new Mat(200, 200, MatType.CV_8UC1, Scalar.All(90));
         var kp0 = new[] { new Point2(100, 100), new Point2(50, 60), new Point2(150, 140), new Point2(80, 120) };
         var kp1 = new[] { new Point2(101, 99), new Point2(52, 61), new Point2(149, 141), new Point2(81, 118) };
-        var (aligned, moved) = PatchAlignment.Refine(flat0, flat1, kp0, kp1, new PatchAlignmentSettings(8, 4));
-        Assert.Equal(0, moved);
-        Assert.Equal(kp1, aligned);
+        var result = PatchAlignment.Refine(flat0, flat1, kp0, kp1, new PatchAlignmentSettings(8, 4));
+        Assert.Equal(0, result.Aligned);
+        Assert.Equal(kp1, result.Keypoints1);
+        Assert.All(result.Correlation, c => Assert.True(float.IsNaN(c)));
     }
 
     [Fact]
     public void NoPointsGiveNoPoints()
     {
         using var image = new Mat(100, 100, MatType.CV_8UC1, Scalar.All(0));
-        var (aligned, moved) = PatchAlignment.Refine(image, image, [], [], new PatchAlignmentSettings(8, 4));
-        Assert.Empty(aligned);
-        Assert.Equal(0, moved);
+        var result = PatchAlignment.Refine(image, image, [], [], new PatchAlignmentSettings(8, 4));
+        Assert.Empty(result.Keypoints1);
+        Assert.Equal(0, result.Aligned);
     }
 
     [Fact]

@@ -43,7 +43,8 @@ public static class ColmapCommand
         var maxMatches = new Option<int?>("--max-matches") { Description = "Keep the N most confident matches per pair.", HelpName = "N", CustomParser = r => OptionValues.Int(r, 1) };
         var refinement = MatchingOptions.RefinementOption("Sub-pixel estimate: expectation (the reference) or local (around the heatmap's peak); default: the model's.");
         var secondPass = MatchingOptions.SecondPassOption("Refine each pair's matches a second time on the images enlarged F times (1 = none); default: the model's (1.5 for the shipped model, 1 for the released ones).");
-        var patchAlign = MatchingOptions.PatchAlignOption("Align a patch around each match after the network (OpenCV ECC, affine); R is its radius in network pixels (0 = none); default: the model's (12 for the shipped model, 0 for the released ones).");
+        var patchAlign = MatchingOptions.PatchAlignOption("Align a patch around each match after the network (OpenCV ECC, affine); R is its radius in network pixels (0 = none); default: the model's (16 for the shipped model, 0 for the released ones).");
+        var patchMinCorrelation = MatchingOptions.PatchMinCorrelationOption("With the patch alignment, drop the matches whose patches correlate below C once aligned; default: the model's (0.6 for the shipped model).");
         var sharpest = MatchingOptions.SharpestOption("Keep this fraction (0, 1] of each pair's matches, the sharpest; default: the model's (0.3 for the shipped model, 1 for the released ones).");
         var merge = new Option<string?>("--merge") { Description = "Keypoint merge preset (hloc's): fine (1 px), medium (4 px), coarse (8 px cells, 2 px error; default) or exact.", HelpName = "PRESET" };
         OptionValues.OneOf(merge, [.. KeypointMergeOptions.PresetNames]);
@@ -62,7 +63,7 @@ public static class ColmapCommand
         var command = new DetailedCommand("colmap",
             "Structure from motion: match image pairs, merge the keypoints per image, verify each pair (MAGSAC++ F, or E when EXIF focal " +
             "lengths are known) and write a COLMAP database; --mapper also reconstructs it with 'colmap mapper'. Resumable.", Details);
-        foreach (var o in new Option[] { images, database, pairs, exhaustive, sequential, matcher, weights, preset, maxSize, maxMatches, refinement, sharpest, secondPass, patchAlign, merge, cellSize,
+        foreach (var o in new Option[] { images, database, pairs, exhaustive, sequential, matcher, weights, preset, maxSize, maxMatches, refinement, sharpest, secondPass, patchAlign, patchMinCorrelation, merge, cellSize,
                      maxError, maxKeypoints, threshold, cameraModel, singleCamera, cache, overwrite, mapper, mapperArgs })
             command.Options.Add(o);
 
@@ -99,6 +100,7 @@ public static class ColmapCommand
                 SharpestFraction = p.GetValue(sharpest),
                 SecondPassScale = p.GetValue(secondPass),
                 PatchAlignmentRadius = p.GetValue(patchAlign),
+                PatchAlignmentMinCorrelation = p.GetValue(patchMinCorrelation),
             };
             string[] extra = (p.GetValue(mapperArgs) ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (extra.Length > 0 && p.GetValue(mapper) is null) throw CliException.Usage("--mapper-args needs --mapper DIR.");
@@ -117,8 +119,9 @@ public static class ColmapCommand
         if (File.Exists(options.DatabasePath) && !options.Overwrite)
             throw CliException.Usage($"--database {options.DatabasePath} already exists; add --overwrite to rebuild it (cached matches are reused).");
         if (matcherName == "sift" && (weights is not null || preset is not null || matchOptions.Refinement is not null || matchOptions.SharpestFraction is not null
-            || matchOptions.SecondPassScale is not null || matchOptions.PatchAlignmentRadius is not null))
-            throw CliException.Usage("--weights/--preset/--refinement/--sharpest/--second-pass/--patch-align are for --matcher loftr.");
+            || matchOptions.SecondPassScale is not null || matchOptions.PatchAlignmentRadius is not null
+            || matchOptions.PatchAlignmentMinCorrelation is not null))
+            throw CliException.Usage("--weights/--preset/--refinement/--sharpest/--second-pass/--patch-align/--patch-min-correlation are for --matcher loftr.");
         if (matcherName == "loftr")
         {
             if (weights is not null && !File.Exists(weights)) throw CliException.Usage($"--weights file not found: {weights}");

@@ -22,6 +22,7 @@ public static class ConvertCommand
         var sharpest = MatchingOptions.SharpestOption("Fraction (0, 1] of the sharpest matches kept, stored in the configuration.");
         var secondPass = MatchingOptions.SecondPassOption("Scale of the second fine pass stored in the configuration (1 = none).");
         var patchAlign = MatchingOptions.PatchAlignOption("Radius of the patch alignment stored in the configuration (network pixels, 0 = none).");
+        var patchMinCorrelation = MatchingOptions.PatchMinCorrelationOption("Smallest correlation of an aligned match kept, stored in the configuration.");
         var command = new Command("convert", "Rewrite a checkpoint as .safetensors with its configuration embedded (loads anywhere without a preset).");
         command.Arguments.Add(input);
         command.Arguments.Add(output);
@@ -31,14 +32,16 @@ public static class ConvertCommand
         command.Options.Add(sharpest);
         command.Options.Add(secondPass);
         command.Options.Add(patchAlign);
+        command.Options.Add(patchMinCorrelation);
         command.SetAction(p => Run(context, p.GetValue(input)!, p.GetValue(output)!, p.GetValue(preset), p.GetValue(threshold),
             MatchingOptions.ParseRefinement(p.GetValue(refinement)), p.GetValue(sharpest), p.GetValue(secondPass),
-            p.GetValue(patchAlign)));
+            p.GetValue(patchAlign), p.GetValue(patchMinCorrelation)));
         return command;
     }
 
     private static int Run(CliContext context, string input, string output, string? preset, double? threshold,
-        FineRefinement? refinement, double? sharpest, double? secondPass, double? patchAlign)
+        FineRefinement? refinement, double? sharpest, double? secondPass, double? patchAlign,
+        double? patchMinCorrelation)
     {
         if (Directory.Exists(input)) throw CliException.Usage($"{input} is a directory, not a checkpoint file.");
         if (!File.Exists(input)) throw CliException.Usage($"checkpoint file not found: {input}");
@@ -56,6 +59,7 @@ public static class ConvertCommand
             SharpestFraction = sharpest ?? stored.SharpestFraction,
             SecondPassScale = secondPass is double f ? (f == 1 ? null : f) : stored.SecondPassScale,
             PatchAlignmentRadius = patchAlign is double r ? (r == 0 ? null : r) : stored.PatchAlignmentRadius,
+            PatchAlignmentMinCorrelation = patchMinCorrelation is double mc0 ? (double.IsNegativeInfinity(mc0) ? null : mc0) : stored.PatchAlignmentMinCorrelation,
         };
         var meta = new Dictionary<string, string>
         {
@@ -63,10 +67,13 @@ public static class ConvertCommand
             ["source_sha256"] = ModelLoader.Sha256(input),
         };
         LoftrCheckpoint.SaveSafeTensors(model, output, meta, stored);
+        string dropped = stored.PatchAlignmentMinCorrelation is double mc
+            ? string.Create(CultureInfo.InvariantCulture, $", matches correlating below {mc} dropped")
+            : "";
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output}: {new FileInfo(output).Length / 1e6:0.0} MB, coarse threshold {stored.CoarseMatching.Threshold}, " +
             $"refinement {stored.Refinement}, sharpest fraction {stored.SharpestFraction}, second fine pass {stored.SecondPassScale ?? 1}x, " +
-            $"patch alignment radius {stored.PatchAlignmentRadius ?? 0}"));
+            $"patch alignment radius {stored.PatchAlignmentRadius ?? 0}") + dropped);
         return ExitCodes.Ok;
     }
 }

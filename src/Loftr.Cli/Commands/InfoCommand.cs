@@ -65,7 +65,8 @@ public static class InfoCommand
             ? "whole-window expectation (the reference)" : "expectation around the heatmap's peak") +
             (c.SharpestFraction < 1 ? $", keeps the sharpest {(c.SharpestFraction * 100).ToString("0.##", CultureInfo.InvariantCulture)} % of the matches" : ", keeps every match") +
             (c.SecondPassScale is double s && s != 1 ? $", second fine pass at {s.ToString("0.##", CultureInfo.InvariantCulture)}x" : "") +
-            (c.PatchAlignmentRadius is double pa && pa != 0 ? $", patch alignment radius {pa.ToString("0.##", CultureInfo.InvariantCulture)}" : "")));
+            (c.PatchAlignmentRadius is double pa && pa != 0 ? $", patch alignment radius {pa.ToString("0.##", CultureInfo.InvariantCulture)}" +
+                (c.PatchAlignmentMinCorrelation is double mc ? $" (matches correlating below {mc.ToString("0.##", CultureInfo.InvariantCulture)} dropped)" : "") : "")));
         foreach (var g in info.Guesses) table.AddRow("guess", Markup.Escape(g));
         table.AddRow("keys", Markup.Escape(string.Join(", ", info.KeySummary.Select(kv => $"{kv.Key} ({kv.Value})"))));
         foreach (var (k, v) in info.Metadata.Where(kv => kv.Key != LoftrCheckpoint.ConfigMetadataKey).OrderBy(kv => kv.Key, StringComparer.Ordinal))

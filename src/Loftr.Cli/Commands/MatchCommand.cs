@@ -101,6 +101,9 @@ public static class MatchCommand
         if (second != 1) parts.Add($"second fine pass at {F(second)}x");
         double align = s.PatchAlignmentRadius ?? matcher.Config.PatchAlignmentRadius ?? 0;
         if (align != 0) parts.Add($"patch alignment radius {F(align)}");
+        if (align != 0 && (s.PatchAlignmentMinCorrelation ?? matcher.Config.PatchAlignmentMinCorrelation) is double minCorrelation
+            && !double.IsNegativeInfinity(minCorrelation))
+            parts.Add($"matches correlating below {F(minCorrelation)} dropped");
         if (s.MaxMatches is int k) parts.Add($"top {k}");
         if (s.Rotations.Count > 1 || s.Rotations[0] != 0)
             parts.Add(m.Rotation is int r ? $"rotation {r}° of [{string.Join(",", s.Rotations)}]" : $"union of rotations [{string.Join(",", s.Rotations)}]");

@@ -70,7 +70,12 @@ public sealed class MatchingOptions
     public Option<double?> PatchAlign { get; } = PatchAlignOption(
         "After the network, align a patch of image 0 around each match to image 1 (OpenCV ECC, affine, started from the " +
         "neighbouring matches' local affine map) and move the point of image 1 there: R is the patch radius in network " +
-        "pixels (0 = no alignment). Default: the model's (12 for the shipped model, 0 for the released ones).");
+        "pixels (0 = no alignment). Default: the model's (16 for the shipped model, 0 for the released ones).");
+
+    /// <summary>--patch-min-correlation.</summary>
+    public Option<double?> PatchMinCorrelation { get; } = PatchMinCorrelationOption(
+        "With the patch alignment, drop the matches whose patches could not be aligned or correlate below C (in [-1, 1]) " +
+        "once aligned; none keeps every match. Default: the model's (0.6 for the shipped model; the released ones keep every match).");
 
     /// <summary>--geometry.</summary>
     public Option<string?> Geometry { get; } = new("--geometry", "-g")
@@ -175,13 +180,21 @@ public sealed class MatchingOptions
             CustomParser = r => OptionValues.ZeroOrRange(r, 2, LoftrConfig.MaxPatchAlignmentRadius),
         };
 
+    /// <summary>A <c>--patch-min-correlation C</c> option accepting a value in [-1, 1].</summary>
+    public static Option<double?> PatchMinCorrelationOption(string description) =>
+        new("--patch-min-correlation")
+        {
+            Description = description, HelpName = "C",
+            CustomParser = r => r.Tokens.Count == 1 && r.Tokens[0].Value == "none" ? double.NegativeInfinity : OptionValues.Number(r, -1, 1),
+        };
+
     /// <summary>The estimate a parsed <c>--refinement</c> value names, or null when the option was not given.</summary>
     public static FineRefinement? ParseRefinement(string? name) => name is null ? null : Refinements[name];
 
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Weights, Preset, Resize, Threshold, MaxMatches, Refinement, Sharpest, SecondPass, PatchAlign, Geometry, GeometryThreshold, K0, K1, Rotations,
+        foreach (var o in new Option[] { Weights, Preset, Resize, Threshold, MaxMatches, Refinement, Sharpest, SecondPass, PatchAlign, PatchMinCorrelation, Geometry, GeometryThreshold, K0, K1, Rotations,
                      RotationModeOption, Symmetric, Threads })
             command.Options.Add(o);
     }
@@ -210,6 +223,7 @@ public sealed class MatchingOptions
             SharpestFraction = p.GetValue(Sharpest),
             SecondPassScale = p.GetValue(SecondPass),
             PatchAlignmentRadius = p.GetValue(PatchAlign),
+            PatchAlignmentMinCorrelation = p.GetValue(PatchMinCorrelation),
             Geometry = geometry,
             GeometryThreshold = p.GetValue(GeometryThreshold),
             K0 = k0,

@@ -45,6 +45,8 @@ public sealed record EvalCommandOptions
                                        1 = none; default: the model's)
                                        [--loftr-patch-align R] (align a patch of radius R network pixels around each LoFTR
                                        match, OpenCV ECC affine; 0 = none; default: the model's)
+                                       [--loftr-patch-min-correlation C] (drop aligned matches whose patches correlate
+                                       below C, or could not be aligned; none keeps every match; default: the model's)
           --sift-max-features N        --sift-ratio R (default 0.8)
 
         protocol (defaults per dataset):
@@ -139,6 +141,9 @@ public sealed record EvalCommandOptions
 
     /// <summary>Patch alignment radius of LoFTR's matches (network pixels, 0 = none; the model's when null).</summary>
     public double? LoftrPatchAlign { get; init; }
+
+    /// <summary>Smallest correlation of an aligned LoFTR match kept (null: the model's).</summary>
+    public double? LoftrPatchMinCorrelation { get; init; }
 
     /// <summary>SIFT keypoint limit (0 = all).</summary>
     public int SiftMaxFeatures { get; init; }
@@ -247,6 +252,7 @@ public sealed record EvalCommandOptions
                 "--loftr-long-side" => o with { LoftrLongSide = PositiveInt(name, Value()) },
                 "--loftr-second-pass" => o with { LoftrSecondPass = SecondPassScale(name, Value()) },
                 "--loftr-patch-align" => o with { LoftrPatchAlign = PatchAlignRadius(name, Value()) },
+                "--loftr-patch-min-correlation" => o with { LoftrPatchMinCorrelation = Correlation(name, Value()) },
                 "--sift-max-features" => o with { SiftMaxFeatures = NonNegativeInt(name, Value()) },
                 "--sift-ratio" => o with { SiftRatio = Positive(name, Value()) },
                 "--resize" => o with { Resize = Value() },
@@ -313,6 +319,8 @@ public sealed record EvalCommandOptions
             throw new EvalUsageException("--refinement and --sharpest set LoFTR's inference; add --method loftr.");
         if (LoftrLongSide is not null && !Methods.Contains("loftr"))
             throw new EvalUsageException("--loftr-long-side sets LoFTR's input size; add --method loftr.");
+        if (LoftrPatchMinCorrelation is not null && !Methods.Contains("loftr"))
+            throw new EvalUsageException("--loftr-patch-min-correlation sets LoFTR's inference; add --method loftr.");
         if (LoftrPatchAlign is not null && !Methods.Contains("loftr"))
             throw new EvalUsageException("--loftr-patch-align sets LoFTR's inference; add --method loftr.");
         if (LoftrSecondPass is not null && !Methods.Contains("loftr"))
@@ -353,6 +361,10 @@ public sealed record EvalCommandOptions
 
     private static double Fraction(string name, string v) =>
         Positive(name, v) is var d && d <= 1 ? d : throw new EvalUsageException($"{name} must be in (0, 1], got '{v}'.");
+
+    private static double Correlation(string name, string v) =>
+        v == "none" ? double.NegativeInfinity
+            : Double(name, v) is var d && d >= -1 && d <= 1 ? d : throw new EvalUsageException($"{name} must be in [-1, 1] or none, got '{v}'.");
 
     private static double PatchAlignRadius(string name, string v) =>
         Double(name, v) is var d && (d == 0 || (d >= 2 && d <= LoftrConfig.MaxPatchAlignmentRadius)) ? d

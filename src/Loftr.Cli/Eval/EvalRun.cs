@@ -51,9 +51,9 @@ public static class EvalRun
         "sift" => new SiftEvalMatcher(o.SiftMaxFeatures, o.SiftRatio),
         "loftr" => o.Weights is null
             ? new LoftrEvalMatcher(LoftrMatcher.LoadDefault(), o.Threshold, "default model", true, o.Refinement, o.SharpestFraction, o.LoftrLongSide, o.LoftrSecondPass,
-                o.LoftrPatchAlign)
+                o.LoftrPatchAlign, o.LoftrPatchMinCorrelation)
             : LoftrEvalMatcher.Load(o.Weights, o.Preset, o.Threshold, o.Refinement, o.SharpestFraction, o.LoftrLongSide, o.LoftrSecondPass,
-                o.LoftrPatchAlign),
+                o.LoftrPatchAlign, o.LoftrPatchMinCorrelation),
         _ => throw new EvalUsageException($"Unknown method '{method}'."),
     };
 

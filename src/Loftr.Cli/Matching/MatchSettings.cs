@@ -34,6 +34,9 @@ public sealed record MatchSettings
     /// <summary>Patch alignment radius in network pixels (0: none); the model's when null.</summary>
     public double? PatchAlignmentRadius { get; init; }
 
+    /// <summary>Smallest correlation of an aligned match kept; the model's when null.</summary>
+    public double? PatchAlignmentMinCorrelation { get; init; }
+
     /// <summary>Keep the N most confident matches (after merging rotations / directions).</summary>
     public int? MaxMatches { get; init; }
 

@@ -91,7 +91,7 @@ public sealed class PairMatcher(LoftrMatcher matcher, MatchSettings settings)
     {
         var r = matcher.Match(a, b, netA, netB, new MatchOptions { Threshold = settings.Threshold, Refinement = settings.Refinement,
             SharpestFraction = settings.SharpestFraction, SecondPassScale = settings.SecondPassScale,
-            PatchAlignmentRadius = settings.PatchAlignmentRadius });
+            PatchAlignmentRadius = settings.PatchAlignmentRadius, PatchAlignmentMinCorrelation = settings.PatchAlignmentMinCorrelation });
         return new PairMatches
         {
             ImageSize0 = r.ImageSize0,

@@ -6,8 +6,8 @@ namespace Loftr.Cli.Store;
 
 /// <summary>
 /// What makes a batch's results comparable: the SHA-256 of the weights file and the options that change matches
-/// (model configuration, resize, threshold, top-k, sub-pixel estimate, sharpest fraction, second fine pass and patch alignment, geometry,
-/// intrinsics, rotations, symmetric). A store only resumes a run with the same identity. The four inference settings
+/// (model configuration, resize, threshold, top-k, sub-pixel estimate, sharpest fraction, second fine pass, patch alignment and its correlation filter, geometry,
+/// intrinsics, rotations, symmetric). A store only resumes a run with the same identity. The inference settings
 /// are stored only when they differ from the reference decoding, so stores written before they existed still resume.
 /// </summary>
 /// <param name="WeightsSha256">Hash of the weights file.</param>
@@ -46,6 +46,9 @@ public sealed record RunIdentity(string WeightsSha256, string Options)
         if (second != 1) o["second_pass"] = second;
         double align = s.PatchAlignmentRadius ?? config.PatchAlignmentRadius ?? 0;
         if (align != 0) o["patch_align"] = align;
+        if (align != 0 && (s.PatchAlignmentMinCorrelation ?? config.PatchAlignmentMinCorrelation) is double minCorrelation
+            && !double.IsNegativeInfinity(minCorrelation))
+            o["patch_min_correlation"] = minCorrelation;
         return new RunIdentity(weightsSha256, o.ToJsonString());
     }
 

@@ -33,7 +33,9 @@ public sealed class LoftrPairMatcher : IPairMatcher, IDisposable
             (_options.Refinement is { } r ? $"|refine={r}" : "") +
             (_options.SharpestFraction is double f ? string.Create(invariant, $"|sharp={f}") : "") +
             (_options.SecondPassScale is double second ? string.Create(invariant, $"|second={second}") : "") +
-            (_options.PatchAlignmentRadius is double align ? string.Create(invariant, $"|align={align}") : "");
+            (_options.PatchAlignmentRadius is double align ? string.Create(invariant, $"|align={align}") : "") +
+            (_options.PatchAlignmentMinCorrelation is double minCorrelation ? string.Create(invariant, $"|mincorr={minCorrelation}") : "");
+        // (-infinity, "keep every match", is written as such: a cache made with it is not reused for the model's default)
     }
 
     /// <summary>Loads weights (see <see cref="LoftrMatcher.Load"/>) and tags them with the file's SHA-256.</summary>

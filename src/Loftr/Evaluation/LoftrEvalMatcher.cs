@@ -31,9 +31,10 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// </param>
     /// <param name="secondPass">Scale of the second fine pass (<see cref="MatchOptions.SecondPassScale"/>; the model's when null); with padding the enlarged images are padded the same way.</param>
     /// <param name="patchAlignment">Radius of the patch alignment in network pixels (<see cref="MatchOptions.PatchAlignmentRadius"/>; the model's when null; 0 = none).</param>
+    /// <param name="patchMinCorrelation">Drop aligned matches below this correlation (<see cref="MatchOptions.PatchAlignmentMinCorrelation"/>; the model's when null).</param>
     public LoftrEvalMatcher(LoftrMatcher matcher, double? threshold = null, string? weightsName = null, bool ownsMatcher = true,
         FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null, double? secondPass = null,
-        double? patchAlignment = null)
+        double? patchAlignment = null, double? patchMinCorrelation = null)
     {
         _matcher = matcher ?? throw new ArgumentNullException(nameof(matcher));
         if (sharpestFraction is double f && !(f > 0 && f <= 1))
@@ -44,6 +45,9 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         if (patchAlignment is double pa && !(pa == 0 || (pa >= 2 && pa <= LoftrConfig.MaxPatchAlignmentRadius)))
             throw new ArgumentOutOfRangeException(nameof(patchAlignment), patchAlignment, $"The patch alignment radius must be 0 or in [2, {LoftrConfig.MaxPatchAlignmentRadius}].");
         PatchAlignment = patchAlignment ?? matcher.Config.PatchAlignmentRadius ?? 0;
+        if (patchMinCorrelation is double mc && !(mc >= -1 && mc <= 1) && !double.IsNegativeInfinity(mc))
+            throw new ArgumentOutOfRangeException(nameof(patchMinCorrelation), patchMinCorrelation, "The smallest correlation must be in [-1, 1] (or -infinity: keep every match).");
+        PatchMinCorrelation = patchMinCorrelation ?? matcher.Config.PatchAlignmentMinCorrelation;
         LongSide = longSide;
         SecondPass = secondPass ?? matcher.Config.SecondPassScale ?? 1;
         Threshold = threshold;
@@ -62,17 +66,18 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <param name="longSide">Network long side (see the constructor).</param>
     /// <param name="secondPass">Scale of the second fine pass (see the constructor).</param>
     /// <param name="patchAlignment">Patch alignment radius (see the constructor).</param>
+    /// <param name="patchMinCorrelation">Smallest correlation of an aligned match kept (see the constructor).</param>
     /// <returns>The matcher.</returns>
     public static LoftrEvalMatcher Load(string weightsPath, string? preset = null, double? threshold = null,
         FineRefinement? refinement = null, double? sharpestFraction = null, int? longSide = null, double? secondPass = null,
-        double? patchAlignment = null)
+        double? patchAlignment = null, double? patchMinCorrelation = null)
     {
         var config = preset is null ? null : LoftrConfig.FromPresetName(preset);
         var matcher = LoftrMatcher.Load(weightsPath, config);
         try
         {
             return new LoftrEvalMatcher(matcher, threshold, Path.GetFileName(weightsPath), true, refinement, sharpestFraction, longSide, secondPass,
-                patchAlignment);
+                patchAlignment, patchMinCorrelation);
         }
         catch
         {
@@ -99,6 +104,9 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
     /// <summary>Radius of the patch alignment in network pixels (0: none).</summary>
     public double PatchAlignment { get; }
 
+    /// <summary>Smallest correlation of an aligned match kept, or null to keep every match.</summary>
+    public double? PatchMinCorrelation { get; }
+
     /// <summary>Weights name shown in reports.</summary>
     public string? WeightsName { get; }
 
@@ -120,7 +128,8 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
                 $"LoFTR {WeightsName ?? "(in-memory model)"}: {c.CoarseMatching.MatchType}, coarse d_model {c.Coarse.DModel}, threshold {thr}") +
                 refinement + sharpest + (LongSide is int side ? $", network long side {side}" : "") +
                 (SecondPass != 1 ? string.Create(CultureInfo.InvariantCulture, $", second fine pass at {SecondPass}x") : "") +
-                (PatchAlignment > 0 ? string.Create(CultureInfo.InvariantCulture, $", patch alignment radius {PatchAlignment}") : "");
+                (PatchAlignment > 0 ? string.Create(CultureInfo.InvariantCulture, $", patch alignment radius {PatchAlignment}") : "") +
+                (PatchAlignment > 0 && PatchMinCorrelation is double mc && !double.IsNegativeInfinity(mc) ? string.Create(CultureInfo.InvariantCulture, $" (matches correlating below {mc} dropped)") : "");
         }
     }
 
@@ -134,7 +143,7 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
             var r = _matcher.Match(image0, image1, new MatchOptions
             {
                 Threshold = Threshold, Refinement = Refinement, SharpestFraction = SharpestFraction, MaxSize = LongSide,
-                SecondPassScale = SecondPass, PatchAlignmentRadius = PatchAlignment,
+                SecondPassScale = SecondPass, PatchAlignmentRadius = PatchAlignment, PatchAlignmentMinCorrelation = PatchMinCorrelation,
             });
             return new EvalMatches(ToPoints(r.Keypoints0), ToPoints(r.Keypoints1), r.Confidence);
         }
@@ -166,6 +175,7 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         var keep = MatchResult.SharpestIndices(std, SharpestFraction);
         var p0 = keep.Select(i => new Point2(kp0[2 * i], kp0[2 * i + 1])).ToArray();
         var p1 = keep.Select(i => new Point2(kp1[2 * i], kp1[2 * i + 1])).ToArray();
+        var c = keep.Select(i => conf[i]).ToArray();
         if (PatchAlignment > 0 && p0.Length > 0)
         {
             // the padded network sees the images at their own size
@@ -173,12 +183,13 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
             var own1 = new ImageSize(g1.Width, g1.Height);
             var r = new MatchResult
             {
-                Keypoints0 = p0, Keypoints1 = p1, CoarseKeypoints1 = p1, Confidence = new float[p0.Length], FineStd = new float[p0.Length],
+                Keypoints0 = p0, Keypoints1 = p1, CoarseKeypoints1 = p1, Confidence = c, FineStd = new float[p0.Length],
                 ImageSize0 = own0, ImageSize1 = own1, NetworkSize0 = own0, NetworkSize1 = own1,
             };
-            p1 = LoftrMatcher.Align(r, g0, g1, PatchAlignment).Keypoints1;
+            r = LoftrMatcher.Align(r, g0, g1, PatchAlignment, PatchMinCorrelation);
+            (p0, p1, c) = (r.Keypoints0, r.Keypoints1, r.Confidence);
         }
-        return new EvalMatches(ToPoints(p0), ToPoints(p1), keep.Select(i => conf[i]).ToArray());
+        return new EvalMatches(ToPoints(p0), ToPoints(p1), c);
     }
 
     /// <summary>The image enlarged by <see cref="SecondPass"/> and padded, with the [1, 2] factors back to its own pixels.</summary>

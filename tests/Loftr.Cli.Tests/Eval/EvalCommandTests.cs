@@ -87,17 +87,18 @@ public sealed class EvalCommandTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public void DefaultModelOnTheFourteenScanNetPairsSolvesTheCommittedPair()
     {
-        // No --weights: the default model (docs/model-card.md). docs/eval/default_scannet.md: 59.0 matches per pair (the
-        // sharpest 30 % after the second fine pass), scene0737_00 solved (t 4.54, R 4.52 deg), every other pair above 25 deg.
+        // No --weights: the default model (docs/model-card.md). docs/eval/default_scannet.md: 19.6 matches per pair (the
+        // sharpest 30 % after the second fine pass, aligned, those correlating below 0.6 dropped: 59.0 before the drop),
+        // scene0737_00 solved (t 1.97, R 1.86 deg), every other pair above 20 deg; scene0713_00 keeps 4 matches and fails.
         string json = _dir.File("default.json");
         CliRunner.RunOk(log, "eval", "pose", "--dataset", "pairs", "--pairs", ScanNetPairs, "--method", "loftr", "--json", json);
         var loftr = (PoseReport)EvalReportJson.Read(json).Reports.Single();
         Assert.Equal(14, loftr.PairCount);
-        Assert.All(loftr.Pairs, p => Assert.True(p.Matches > 10, $"{p.Identifier}: {p.Matches} matches"));
-        Assert.InRange(loftr.MeanMatches, 59.0 * 0.8, 59.0 * 1.2);
+        Assert.All(loftr.Pairs, p => Assert.True(p.Matches >= 4, $"{p.Identifier}: {p.Matches} matches"));
+        Assert.InRange(loftr.MeanMatches, 19.6 * 0.8, 19.6 * 1.2);
         var solved = loftr.Pairs.Where(p => p.PoseErrorDeg < 10).ToList();
         Assert.Contains(solved, p => p.Identifier.Contains("scene0737_00", StringComparison.Ordinal));
-        Assert.True(loftr.Auc10 > 0.03, $"AUC@10 {loftr.Auc10:F4}"); // SIFT: 0.0; committed default model: 0.0552
+        Assert.True(loftr.Auc10 > 0.03, $"AUC@10 {loftr.Auc10:F4}"); // SIFT: 0.0; committed default model: 0.0644
     }
 
     [Fact]

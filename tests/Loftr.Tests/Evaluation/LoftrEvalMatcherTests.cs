@@ -12,7 +12,7 @@ public sealed class LoftrEvalMatcherTests
     public void KeypointsOfAResizedNetworkInputAreInTheFrameOfTheImagesGiven()
     {
         using var matcher = new LoftrEvalMatcher(LoftrMatcher.LoadDefault(), weightsName: "default model", longSide: 480);
-        Assert.EndsWith(", network long side 480, second fine pass at 1.5x, patch alignment radius 16", matcher.Description, StringComparison.Ordinal);
+        Assert.EndsWith(", network long side 480, second fine pass at 1.5x, patch alignment radius 16 (matches correlating below 0.6 dropped)", matcher.Description, StringComparison.Ordinal);
         using var graf1 = Cv2.ImRead(TestData.Path("eval/homography/graf1.png"), ImreadModes.Grayscale);
         using var graf3 = Cv2.ImRead(TestData.Path("eval/homography/graf3.png"), ImreadModes.Grayscale);
         var m = matcher.Match(graf1, graf3, padToSquare: false);
