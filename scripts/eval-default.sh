@@ -44,22 +44,19 @@ bench graffiti_ransac2_960 "Default model at 960 px vs SIFT: homography on graff
 bench graffiti_magsac_960 "Default model at 960 px vs SIFT: homography on graffiti 1-3, MAGSAC++ 3 px" "${GRAFFITI[@]}" --estimator magsac "${L960[@]}"
 bench photos_960 "Default model at 960 px vs SIFT: homography on 120 held-out photo pairs" "${PHOTO_PAIRS[@]}" "${L960[@]}"
 bench photos_magsac_960 "Default model at 960 px vs SIFT: homography on 120 held-out photo pairs, MAGSAC++ 3 px" "${PHOTO_PAIRS[@]}" --estimator magsac "${L960[@]}"
-# The shipped settings without the patch alignment (`--loftr-patch-align 0`): the network's own sub-pixel positions
-# (second fine pass at 1.5x, whole-window expectation, sharpest 30 %), to show what the alignment adds.
-NET=(--loftr-patch-align 0)
-bench scannet_network "Default model without patch alignment vs SIFT: relative pose on 14 ScanNet pairs" pose --dataset pairs --pairs "$DATA/scannet/scannet_pairs.txt" "${NET[@]}"
-bench graffiti_network "Default model without patch alignment vs SIFT: homography on graffiti 1-3" "${GRAFFITI[@]}" "${NET[@]}"
-bench graffiti_ransac2_network "Default model without patch alignment vs SIFT: homography on graffiti 1-3, RANSAC 2 px" "${GRAFFITI[@]}" --ransac-threshold 2 "${NET[@]}"
-bench graffiti_magsac_network "Default model without patch alignment vs SIFT: homography on graffiti 1-3, MAGSAC++ 3 px" "${GRAFFITI[@]}" --estimator magsac "${NET[@]}"
-bench aloe_network "Default model without patch alignment vs SIFT: stereo accuracy on Middlebury Aloe" stereo --dataset stereo --data-root "$DATA/stereo" --sift-max-features 6000 "${NET[@]}"
-bench photos_network "Default model without patch alignment vs SIFT: homography on 120 held-out photo pairs" "${PHOTO_PAIRS[@]}" "${NET[@]}"
-bench photos_magsac_network "Default model without patch alignment vs SIFT: homography on 120 held-out photo pairs, MAGSAC++ 3 px" "${PHOTO_PAIRS[@]}" --estimator magsac "${NET[@]}"
-# The shipped settings keeping every aligned match (`--loftr-patch-min-correlation none`): the correlation filter's share.
-EVERY=(--loftr-patch-min-correlation none)
-bench scannet_every "Default model keeping every aligned match vs SIFT: relative pose on 14 ScanNet pairs" pose --dataset pairs --pairs "$DATA/scannet/scannet_pairs.txt" "${EVERY[@]}"
-bench graffiti_every "Default model keeping every aligned match vs SIFT: homography on graffiti 1-3" "${GRAFFITI[@]}" "${EVERY[@]}"
-bench graffiti_ransac2_every "Default model keeping every aligned match vs SIFT: homography on graffiti 1-3, RANSAC 2 px" "${GRAFFITI[@]}" --ransac-threshold 2 "${EVERY[@]}"
-bench graffiti_magsac_every "Default model keeping every aligned match vs SIFT: homography on graffiti 1-3, MAGSAC++ 3 px" "${GRAFFITI[@]}" --estimator magsac "${EVERY[@]}"
-bench aloe_every "Default model keeping every aligned match vs SIFT: stereo accuracy on Middlebury Aloe" stereo --dataset stereo --data-root "$DATA/stereo" --sift-max-features 6000 "${EVERY[@]}"
-bench photos_every "Default model keeping every aligned match vs SIFT: homography on 120 held-out photo pairs" "${PHOTO_PAIRS[@]}" "${EVERY[@]}"
-bench photos_magsac_every "Default model keeping every aligned match vs SIFT: homography on 120 held-out photo pairs, MAGSAC++ 3 px" "${PHOTO_PAIRS[@]}" --estimator magsac "${EVERY[@]}"
+# variant SUFFIX WHAT ARGS...: the seven benchmarks above with extra LoFTR arguments, as default_NAME_SUFFIX
+variant() {
+  local suffix=$1 what=$2; shift 2
+  bench "scannet_$suffix" "Default model $what vs SIFT: relative pose on 14 ScanNet pairs" pose --dataset pairs --pairs "$DATA/scannet/scannet_pairs.txt" "$@"
+  bench "graffiti_$suffix" "Default model $what vs SIFT: homography on graffiti 1-3" "${GRAFFITI[@]}" "$@"
+  bench "graffiti_ransac2_$suffix" "Default model $what vs SIFT: homography on graffiti 1-3, RANSAC 2 px" "${GRAFFITI[@]}" --ransac-threshold 2 "$@"
+  bench "graffiti_magsac_$suffix" "Default model $what vs SIFT: homography on graffiti 1-3, MAGSAC++ 3 px" "${GRAFFITI[@]}" --estimator magsac "$@"
+  bench "aloe_$suffix" "Default model $what vs SIFT: stereo accuracy on Middlebury Aloe" stereo --dataset stereo --data-root "$DATA/stereo" --sift-max-features 6000 "$@"
+  bench "photos_$suffix" "Default model $what vs SIFT: homography on 120 held-out photo pairs" "${PHOTO_PAIRS[@]}" "$@"
+  bench "photos_magsac_$suffix" "Default model $what vs SIFT: homography on 120 held-out photo pairs, MAGSAC++ 3 px" "${PHOTO_PAIRS[@]}" --estimator magsac "$@"
+}
+# The shipped settings without the patch alignment: the network's own positions (second fine pass at 1.5x,
+# whole-window expectation, sharpest 30 %), to show what the alignment adds.
+variant network "without patch alignment" --loftr-patch-align 0
+# The shipped settings keeping every aligned match: the correlation filter's share.
+variant every "keeping every aligned match" --loftr-patch-min-correlation none
