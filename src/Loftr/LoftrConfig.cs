@@ -164,6 +164,15 @@ public sealed record LoftrConfig(
     /// <summary>Largest accepted <see cref="SecondPassScale"/>.</summary>
     public const double MaxSecondPassScale = 4;
 
+    /// <summary>Whether <paramref name="scale"/> is an accepted <see cref="SecondPassScale"/>: in [1, <see cref="MaxSecondPassScale"/>].</summary>
+    public static bool IsSecondPassScale(double scale) => scale >= 1 && scale <= MaxSecondPassScale;
+
+    /// <summary>Whether <paramref name="radius"/> is an accepted <see cref="PatchAlignmentRadius"/>: 0 (none) or in [2, <see cref="MaxPatchAlignmentRadius"/>].</summary>
+    public static bool IsPatchAlignmentRadius(double radius) => radius == 0 || (radius >= 2 && radius <= MaxPatchAlignmentRadius);
+
+    /// <summary>Whether <paramref name="correlation"/> is an accepted <see cref="PatchAlignmentMinCorrelation"/>: in [-1, 1].</summary>
+    public static bool IsPatchAlignmentMinCorrelation(double correlation) => correlation >= -1 && correlation <= 1;
+
     /// <summary>The reference architecture with the given matching type, threshold and position-encoding behaviour.</summary>
     public static LoftrConfig Reference(CoarseMatchType matchType, bool tempBugFix, double threshold = 0.2, int borderRemove = 2) => new(
         new BackboneConfig(128, [128, 196, 256]),
@@ -247,11 +256,11 @@ public sealed record LoftrConfig(
             throw new ArgumentException($"Unknown fine refinement {(int)Refinement}.");
         if (!(SharpestFraction > 0 && SharpestFraction <= 1))
             throw new ArgumentException($"The sharpest fraction must be in (0, 1], got {SharpestFraction}.");
-        if (SecondPassScale is double scale && !(scale >= 1 && scale <= MaxSecondPassScale))
+        if (SecondPassScale is double scale && !IsSecondPassScale(scale))
             throw new ArgumentException($"The second pass scale must be in [1, {MaxSecondPassScale}], got {scale}.");
-        if (PatchAlignmentRadius is double radius && !(radius == 0 || (radius >= 2 && radius <= MaxPatchAlignmentRadius)))
+        if (PatchAlignmentRadius is double radius && !IsPatchAlignmentRadius(radius))
             throw new ArgumentException($"The patch alignment radius must be 0 or in [2, {MaxPatchAlignmentRadius}] network pixels, got {radius}.");
-        if (PatchAlignmentMinCorrelation is double mc && !(mc >= -1 && mc <= 1))
+        if (PatchAlignmentMinCorrelation is double mc && !IsPatchAlignmentMinCorrelation(mc))
             throw new ArgumentException($"The patch alignment's smallest correlation must be in [-1, 1], got {mc}.");
     }
 }

@@ -263,22 +263,37 @@ public sealed class LoftrMatcher : IDisposable
     private double AlignmentRadius(MatchOptions options) => options.PatchAlignmentRadius ?? Config.PatchAlignmentRadius ?? 0;
 
     /// <summary>
-    /// Moves the points of image 1 by aligning patches of the original images (<see cref="PatchAlignment"/>), the
-    /// radius and the largest shift scaled from network to original pixels.
+    /// The patch alignment of a result's matches (<see cref="AlignPoints"/>), the scale from its original and network
+    /// sizes; the matches dropped by the correlation filter are left out.
     /// </summary>
-    internal static MatchResult Align(MatchResult r, GrayImage full0, GrayImage full1, double radius, double? minCorrelation = null)
+    private MatchResult Align(MatchResult r, GrayImage full0, GrayImage full1, MatchOptions options)
     {
         if (r.Count == 0) return r;
         double scale = Math.Max(Math.Max((double)r.ImageSize0.Width / r.NetworkSize0.Width, (double)r.ImageSize0.Height / r.NetworkSize0.Height),
             Math.Max((double)r.ImageSize1.Width / r.NetworkSize1.Width, (double)r.ImageSize1.Height / r.NetworkSize1.Height));
+        var (kp1, kept) = AlignPoints(r.Keypoints0, r.Keypoints1, full0, full1, scale, AlignmentRadius(options),
+            options.PatchAlignmentMinCorrelation ?? Config.PatchAlignmentMinCorrelation);
+        var moved = r.WithKeypoints1(kp1);
+        return kept.Length == r.Count ? moved : moved.Subset(kept);
+    }
+
+    /// <summary>
+    /// Moves the points of image 1 by aligning patches of the original images (<see cref="PatchAlignment"/>), the
+    /// radius and the largest shift scaled from network to original pixels by <paramref name="scale"/>. Returns the
+    /// points of image 1 (one per match) and the indices of the matches kept: all of them without a
+    /// <paramref name="minCorrelation"/> (or with -infinity), else those aligned with at least that correlation.
+    /// </summary>
+    internal static (Point2[] Keypoints1, int[] Kept) AlignPoints(IReadOnlyList<Point2> kp0, IReadOnlyList<Point2> kp1, GrayImage full0,
+        GrayImage full1, double scale, double radius, double? minCorrelation)
+    {
         using var m0 = Mat.FromPixelData(full0.Height, full0.Width, MatType.CV_32FC1, full0.Pixels);
         using var m1 = Mat.FromPixelData(full1.Height, full1.Width, MatType.CV_32FC1, full1.Pixels);
         PatchAlignmentResult aligned;
-        Point2[] kp1;
+        Point2[] result;
         if (scale <= MaxAlignmentScale)
         {
-            aligned = PatchAlignment.Refine(m0, m1, r.Keypoints0, r.Keypoints1, PatchAlignmentSettings.ForNetworkPixels(radius, scale));
-            kp1 = aligned.Keypoints1;
+            aligned = PatchAlignment.Refine(m0, m1, kp0, kp1, PatchAlignmentSettings.ForNetworkPixels(radius, scale));
+            result = aligned.Keypoints1;
         }
         else
         {
@@ -291,18 +306,18 @@ public sealed class LoftrMatcher : IDisposable
             Cv2.Resize(m0, s0, new OpenCvSharp.Size(Math.Max(1, (int)Math.Round(full0.Width * f)), Math.Max(1, (int)Math.Round(full0.Height * f))), 0, 0, InterpolationFlags.Area);
             Cv2.Resize(m1, s1, new OpenCvSharp.Size(Math.Max(1, (int)Math.Round(full1.Width * f)), Math.Max(1, (int)Math.Round(full1.Height * f))), 0, 0, InterpolationFlags.Area);
             double fx0 = (double)s0.Cols / full0.Width, fy0 = (double)s0.Rows / full0.Height, fx1 = (double)s1.Cols / full1.Width, fy1 = (double)s1.Rows / full1.Height;
-            var small0 = r.Keypoints0.Select(p => new Point2((float)((p.X + 0.5) * fx0 - 0.5), (float)((p.Y + 0.5) * fy0 - 0.5))).ToArray();
-            var small1 = r.Keypoints1.Select(p => new Point2((float)((p.X + 0.5) * fx1 - 0.5), (float)((p.Y + 0.5) * fy1 - 0.5))).ToArray();
+            var small0 = kp0.Select(p => new Point2((float)((p.X + 0.5) * fx0 - 0.5), (float)((p.Y + 0.5) * fy0 - 0.5))).ToArray();
+            var small1 = kp1.Select(p => new Point2((float)((p.X + 0.5) * fx1 - 0.5), (float)((p.Y + 0.5) * fy1 - 0.5))).ToArray();
             aligned = PatchAlignment.Refine(s0, s1, small0, small1, PatchAlignmentSettings.ForNetworkPixels(radius, MaxAlignmentScale));
-            kp1 = r.Keypoints1.ToArray();
-            for (int i = 0; i < kp1.Length; i++)
+            result = kp1.ToArray();
+            for (int i = 0; i < result.Length; i++)
                 if (!float.IsNaN(aligned.Correlation[i]))
-                    kp1[i] = new Point2((float)((aligned.Keypoints1[i].X + 0.5) / fx1 - 0.5), (float)((aligned.Keypoints1[i].Y + 0.5) / fy1 - 0.5));
+                    result[i] = new Point2((float)((aligned.Keypoints1[i].X + 0.5) / fx1 - 0.5), (float)((aligned.Keypoints1[i].Y + 0.5) / fy1 - 0.5));
         }
-        var result = r.WithKeypoints1(kp1);
-        if (minCorrelation is not double c || double.IsNegativeInfinity(c)) return result;
-        // drop the matches whose patches could not be aligned or correlate less than asked
-        return result.Subset(Enumerable.Range(0, r.Count).Where(i => aligned.Correlation[i] >= c).ToArray());
+        var all = Enumerable.Range(0, result.Length);
+        // the correlation filter drops the matches whose patches could not be aligned or correlate less than asked
+        var kept = minCorrelation is double c && !double.IsNegativeInfinity(c) ? all.Where(i => aligned.Correlation[i] >= c) : all;
+        return (result, kept.ToArray());
     }
 
     /// <summary>Largest original-to-network scale at which patches are aligned on the original images (larger ones are shrunk to it).</summary>
@@ -374,7 +389,7 @@ public sealed class LoftrMatcher : IDisposable
                 r = r.Sharpest(options.SharpestFraction ?? Config.SharpestFraction);
                 if (options.MaxMatches is int k && k < r.Count) r = r.TopK(k);
                 if (batch[i].Full0 is { } full0 && batch[i].Full1 is { } full1)
-                    r = Align(r, full0, full1, AlignmentRadius(options), options.PatchAlignmentMinCorrelation ?? Config.PatchAlignmentMinCorrelation);
+                    r = Align(r, full0, full1, options);
                 results.Add(r);
             }
             return results;
@@ -387,11 +402,11 @@ public sealed class LoftrMatcher : IDisposable
             throw new ArgumentException($"SharpestFraction must be in (0, 1], got {f}.", nameof(options));
         if (options.Refinement is FineRefinement mode && !Enum.IsDefined(mode))
             throw new ArgumentException($"Unknown fine refinement {(int)mode}.", nameof(options));
-        if (options.SecondPassScale is double scale && !(scale >= 1 && scale <= LoftrConfig.MaxSecondPassScale))
+        if (options.SecondPassScale is double scale && !LoftrConfig.IsSecondPassScale(scale))
             throw new ArgumentException($"SecondPassScale must be in [1, {LoftrConfig.MaxSecondPassScale}], got {scale}.", nameof(options));
-        if (options.PatchAlignmentRadius is double radius && !(radius == 0 || (radius >= 2 && radius <= LoftrConfig.MaxPatchAlignmentRadius)))
+        if (options.PatchAlignmentRadius is double radius && !LoftrConfig.IsPatchAlignmentRadius(radius))
             throw new ArgumentException($"PatchAlignmentRadius must be 0 or in [2, {LoftrConfig.MaxPatchAlignmentRadius}] network pixels, got {radius}.", nameof(options));
-        if (options.PatchAlignmentMinCorrelation is double mc && !(mc >= -1 && mc <= 1) && !double.IsNegativeInfinity(mc))
+        if (options.PatchAlignmentMinCorrelation is double mc && !LoftrConfig.IsPatchAlignmentMinCorrelation(mc) && !double.IsNegativeInfinity(mc))
             throw new ArgumentException($"PatchAlignmentMinCorrelation must be in [-1, 1] (or -infinity: keep every match), got {mc}.", nameof(options));
         if (options.MaxMatches is < 0)
             throw new ArgumentException($"MaxMatches must not be negative, got {options.MaxMatches}.", nameof(options));

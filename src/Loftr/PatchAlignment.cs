@@ -41,8 +41,10 @@ public static class PatchAlignment
         Array.Fill(correlation, float.NaN);
         if (n == 0) return new PatchAlignmentResult(refined, correlation);
 
-        using var f0 = AsFloat(image0);
-        using var f1 = AsFloat(image1);
+        // float copies only of images that are not float already (the matcher passes its float images)
+        using var c0 = image0.Type() == MatType.CV_32FC1 ? null : AsFloat(image0);
+        using var c1 = image1.Type() == MatType.CV_32FC1 ? null : AsFloat(image1);
+        Mat f0 = c0 ?? image0, f1 = c1 ?? image1;
         var neighbours = new NeighbourGrid(keypoints0);
         // matches are independent: align them in parallel, each worker with its own buffers
         Parallel.For(0, n, () => new Worker(settings), (i, _, worker) =>

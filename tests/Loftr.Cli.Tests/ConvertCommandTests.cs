@@ -48,9 +48,7 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     public void RejectsABadInferenceSetting(string option, string value, string message)
     {
         string output = _dir.File("bad.safetensors");
-        var r = CliRunner.Run("convert", Paths.Weights, output, option, value);
-        Assert.True(r.ExitCode == 2, r.ToString());
-        Assert.Contains(message, r.Err);
+        UsageError(message, "convert", Paths.Weights, output, option, value);
         Assert.False(File.Exists(output));
     }
 
@@ -72,33 +70,34 @@ public sealed class ConvertCommandTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public void InferenceSettingsWithoutLoftrAreUsageErrors()
     {
-        var colmap = CliRunner.Run("colmap", "--images", _dir.Path, "--database", _dir.File("x.db"), "--matcher", "sift", "--sharpest", "0.5");
-        Assert.True(colmap.ExitCode == 2, colmap.ToString());
-        Assert.Contains("--refinement/--sharpest/--second-pass/--patch-align/--patch-min-correlation are for --matcher loftr", colmap.Err);
-        var align = CliRunner.Run("colmap", "--images", _dir.Path, "--database", _dir.File("y.db"), "--matcher", "sift", "--patch-align", "8");
-        Assert.True(align.ExitCode == 2, align.ToString());
-        Assert.Contains("--patch-min-correlation are for --matcher loftr", align.Err);
-        var eval = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
-            "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "sift", "--sharpest", "0.5");
-        Assert.True(eval.ExitCode == 2, eval.ToString());
-        Assert.Contains("add --method loftr", eval.Err);
-        var second = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
-            "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "loftr", "--weights", Paths.Weights, "--loftr-second-pass", "0.5");
-        Assert.True(second.ExitCode == 2, second.ToString());
-        Assert.Contains("--loftr-second-pass must be in [1, 4], got '0.5'", second.Err);
-        var evalAlign = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
-            "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "loftr", "--weights", Paths.Weights, "--loftr-patch-align", "1");
-        Assert.True(evalAlign.ExitCode == 2, evalAlign.ToString());
-        Assert.Contains("--loftr-patch-align must be 0 (none) or in [2, 32], got '1'", evalAlign.Err);
-        var siftAlign = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
-            "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "sift", "--loftr-patch-align", "8");
-        Assert.True(siftAlign.ExitCode == 2, siftAlign.ToString());
-        Assert.Contains("--loftr-patch-align sets LoFTR's inference; add --method loftr", siftAlign.Err);
-        var badCorrelation = CliRunner.Run("eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
-            "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), "--method", "loftr", "--weights", Paths.Weights, "--loftr-patch-min-correlation", "2");
-        Assert.True(badCorrelation.ExitCode == 2, badCorrelation.ToString());
-        Assert.Contains("--loftr-patch-min-correlation must be in [-1, 1] or none, got '2'", badCorrelation.Err);
+        UsageError("--refinement/--sharpest/--second-pass/--patch-align/--patch-min-correlation are for --matcher loftr",
+            "colmap", "--images", _dir.Path, "--database", _dir.File("x.db"), "--matcher", "sift", "--sharpest", "0.5");
+        UsageError("--patch-min-correlation are for --matcher loftr",
+            "colmap", "--images", _dir.Path, "--database", _dir.File("y.db"), "--matcher", "sift", "--patch-align", "8");
+        UsageError("add --method loftr", GraffitiEval("--method", "sift", "--sharpest", "0.5"));
+        UsageError("--loftr-second-pass must be in [1, 4], got '0.5'",
+            GraffitiEval("--method", "loftr", "--weights", Paths.Weights, "--loftr-second-pass", "0.5"));
+        UsageError("--loftr-patch-align must be 0 (none) or in [2, 32], got '1'",
+            GraffitiEval("--method", "loftr", "--weights", Paths.Weights, "--loftr-patch-align", "1"));
+        UsageError("--loftr-patch-align sets LoFTR's inference; add --method loftr", GraffitiEval("--method", "sift", "--loftr-patch-align", "8"));
+        UsageError("--loftr-patch-min-correlation must be in [-1, 1] or none, got '2'",
+            GraffitiEval("--method", "loftr", "--weights", Paths.Weights, "--loftr-patch-min-correlation", "2"));
     }
+
+    /// <summary>Runs the tool, expects exit code 2 and <paramref name="message"/> on stderr.</summary>
+    private static void UsageError(string message, params string[] args)
+    {
+        var r = CliRunner.Run(args);
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains(message, r.Err);
+    }
+
+    /// <summary>`loftr eval homography` on the graffiti pair with <paramref name="extra"/> arguments.</summary>
+    private static string[] GraffitiEval(params string[] extra) =>
+    [
+        "eval", "homography", "--dataset", "homography-pair", "--image0", Paths.Graf1, "--image1", Paths.Graf3,
+        "--homography", Paths.Data("eval/homography/graf_H1to3.txt"), .. extra,
+    ];
 
     [Fact]
     public void InfoShowsTheInferenceSettings()

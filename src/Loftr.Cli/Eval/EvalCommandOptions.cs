@@ -364,14 +364,14 @@ public sealed record EvalCommandOptions
 
     private static double Correlation(string name, string v) =>
         v == "none" ? double.NegativeInfinity
-            : Double(name, v) is var d && d >= -1 && d <= 1 ? d : throw new EvalUsageException($"{name} must be in [-1, 1] or none, got '{v}'.");
+            : Double(name, v) is var d && LoftrConfig.IsPatchAlignmentMinCorrelation(d) ? d : throw new EvalUsageException($"{name} must be in [-1, 1] or none, got '{v}'.");
 
     private static double PatchAlignRadius(string name, string v) =>
-        Double(name, v) is var d && (d == 0 || (d >= 2 && d <= LoftrConfig.MaxPatchAlignmentRadius)) ? d
+        Double(name, v) is var d && LoftrConfig.IsPatchAlignmentRadius(d) ? d
             : throw new EvalUsageException($"{name} must be 0 (none) or in [2, {LoftrConfig.MaxPatchAlignmentRadius}], got '{v}'.");
 
     private static double SecondPassScale(string name, string v) =>
-        Double(name, v) is var d && d >= 1 && d <= LoftrConfig.MaxSecondPassScale ? d
+        Double(name, v) is var d && LoftrConfig.IsSecondPassScale(d) ? d
             : throw new EvalUsageException($"{name} must be in [1, {LoftrConfig.MaxSecondPassScale}], got '{v}'.");
 
     private static FineRefinement RefinementValue(string v) =>

@@ -40,12 +40,12 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         if (sharpestFraction is double f && !(f > 0 && f <= 1))
             throw new ArgumentOutOfRangeException(nameof(sharpestFraction), f, "The sharpest fraction must be in (0, 1].");
         if (longSide is <= 0) throw new ArgumentOutOfRangeException(nameof(longSide), longSide, "The long side must be positive.");
-        if (secondPass is double f2 && !(f2 >= 1 && f2 <= LoftrConfig.MaxSecondPassScale))
+        if (secondPass is double f2 && !LoftrConfig.IsSecondPassScale(f2))
             throw new ArgumentOutOfRangeException(nameof(secondPass), secondPass, $"The second pass scale must be in [1, {LoftrConfig.MaxSecondPassScale}].");
-        if (patchAlignment is double pa && !(pa == 0 || (pa >= 2 && pa <= LoftrConfig.MaxPatchAlignmentRadius)))
+        if (patchAlignment is double pa && !LoftrConfig.IsPatchAlignmentRadius(pa))
             throw new ArgumentOutOfRangeException(nameof(patchAlignment), patchAlignment, $"The patch alignment radius must be 0 or in [2, {LoftrConfig.MaxPatchAlignmentRadius}].");
         PatchAlignment = patchAlignment ?? matcher.Config.PatchAlignmentRadius ?? 0;
-        if (patchMinCorrelation is double mc && !(mc >= -1 && mc <= 1) && !double.IsNegativeInfinity(mc))
+        if (patchMinCorrelation is double mc && !LoftrConfig.IsPatchAlignmentMinCorrelation(mc) && !double.IsNegativeInfinity(mc))
             throw new ArgumentOutOfRangeException(nameof(patchMinCorrelation), patchMinCorrelation, "The smallest correlation must be in [-1, 1] (or -infinity: keep every match).");
         PatchMinCorrelation = patchMinCorrelation ?? matcher.Config.PatchAlignmentMinCorrelation;
         LongSide = longSide;
@@ -178,16 +178,9 @@ public sealed class LoftrEvalMatcher : IEvalMatcher
         var c = keep.Select(i => conf[i]).ToArray();
         if (PatchAlignment > 0 && p0.Length > 0)
         {
-            // the padded network sees the images at their own size
-            var own0 = new ImageSize(g0.Width, g0.Height);
-            var own1 = new ImageSize(g1.Width, g1.Height);
-            var r = new MatchResult
-            {
-                Keypoints0 = p0, Keypoints1 = p1, CoarseKeypoints1 = p1, Confidence = c, FineStd = new float[p0.Length],
-                ImageSize0 = own0, ImageSize1 = own1, NetworkSize0 = own0, NetworkSize1 = own1,
-            };
-            r = LoftrMatcher.Align(r, g0, g1, PatchAlignment, PatchMinCorrelation);
-            (p0, p1, c) = (r.Keypoints0, r.Keypoints1, r.Confidence);
+            // the padded network sees the images at their own size: scale 1
+            var (aligned, kept) = LoftrMatcher.AlignPoints(p0, p1, g0, g1, 1, PatchAlignment, PatchMinCorrelation);
+            (p0, p1, c) = (kept.Select(i => p0[i]).ToArray(), kept.Select(i => aligned[i]).ToArray(), kept.Select(i => c[i]).ToArray());
         }
         return new EvalMatches(ToPoints(p0), ToPoints(p1), c);
     }
