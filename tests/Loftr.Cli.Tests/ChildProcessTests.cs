@@ -55,8 +55,7 @@ public sealed class ChildProcessTests(ITestOutputHelper log) : IDisposable
         {
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEndAsync();
-            var clock = Stopwatch.StartNew();
-            while (StoreReader.FinishedCount(db) < 3 && !p.HasExited && clock.Elapsed < Timeout) await Task.Delay(15);
+            Poll.Until(() => StoreReader.FinishedCount(db) >= 3 || p.HasExited, Timeout);
             bool exitedEarly = p.HasExited;
             if (!exitedEarly) p.Kill(entireProcessTree: true); // SIGKILL: no chance to clean up
             await p.WaitForExitAsync();
@@ -103,7 +102,7 @@ public sealed class ChildProcessTests(ITestOutputHelper log) : IDisposable
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         var clock = Stopwatch.StartNew();
-        while (StoreReader.FinishedCount(db) < 2 && !p.HasExited && clock.Elapsed < Timeout) await Task.Delay(15);
+        Poll.Until(() => StoreReader.FinishedCount(db) >= 2 || p.HasExited, Timeout);
         if (p.HasExited)
             Assert.Fail($"the batch ended before Ctrl-C could be sent: exit {p.ExitCode} after {clock.Elapsed.TotalSeconds:F1} s, " +
                         $"{StoreReader.FinishedCount(db)} pairs stored\n{await stdout}\n{await stderr}");
@@ -132,8 +131,7 @@ public sealed class ChildProcessTests(ITestOutputHelper log) : IDisposable
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         string trainLog = Path.Combine(output, "train_log.csv");
-        var clock = Stopwatch.StartNew();
-        while ((!File.Exists(trainLog) || File.ReadAllLines(trainLog).Length < 2) && !p.HasExited && clock.Elapsed < Timeout) await Task.Delay(15);
+        Poll.Until(() => Poll.HasLines(trainLog, 2) || p.HasExited, Timeout);
         Assert.False(p.HasExited, "training ended before Ctrl-C could be sent");
         using (var kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
         Assert.True(p.WaitForExit(Timeout), "training did not stop after SIGINT");

@@ -161,20 +161,21 @@ public sealed class PairsCommandTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
-    public async Task CancelledRunStopsBetweenPairsAndTheNextRunFinishes()
+    public void CancelledRunStopsBetweenPairsAndTheNextRunFinishes()
     {
         string list = WriteList(string.Join('\n', ScannetPairs())), db = _dir.File("r.db");
         using var cancel = new CancellationTokenSource();
-        // A dedicated thread polls the store: a thread-pool task can be starved while other test classes run in
-        // parallel, and the run then finishes all 28 small pairs (about 0.1 s each) before it is cancelled.
-        var watcher = Task.Factory.StartNew(() =>
+        // A dedicated thread watches the store and cancels (see Poll): otherwise the run can finish all 28 small pairs
+        // (about 0.1 s each) before it is cancelled.
+        var watcher = new Thread(() =>
         {
-            while (!cancel.IsCancellationRequested && StoreReader.FinishedCount(db) < 2) Thread.Sleep(5);
+            Poll.Until(() => cancel.IsCancellationRequested || StoreReader.FinishedCount(db) >= 2, TimeSpan.FromMinutes(3));
             cancel.Cancel();
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        });
+        watcher.Start();
         var r = CliRunner.Run(Args.Of("pairs", "--pairs", list, "--images", Paths.Data("eval/scannet"), "--out", db, Args.Model, "--resize", "240"), cancel.Token);
         cancel.Cancel();
-        await watcher;
+        watcher.Join();
         log.WriteLine(r.ToString());
         Assert.True(r.ExitCode == 130, r.ToString());
         Assert.Contains("every finished pair is saved. Run the same command again to resume.", r.Err);
