@@ -4,7 +4,8 @@
 # so `--dataset photos` (which evaluates a split's "test" list) makes the 80 validation pairs (20 photos x 4, seed 66).
 # Also measures the second fine pass (--loftr-second-pass F: the matches refined again on the images enlarged F times),
 # without it the images scaled up for the whole network (--loftr-long-side 800 and 960), and the patch alignment after
-# the network (--loftr-patch-align R: OpenCV ECC of a patch of radius R network pixels around each match; 0 = none).
+# the network (--loftr-patch-align R: ECC alignment, as OpenCV's findTransformECC, of a patch of radius R network pixels
+# around each match; 0 = none).
 # Writes docs/eval/tuning_*.{json,md} and the summary docs/eval/tuning.md. With TUNE_REUSE=1, evaluations whose table
 # already exists are not run again (the results are deterministic; only the timings would change).
 #   usage: scripts/tune-inference.sh [PHOTOS_DIR] [WEIGHTS]
@@ -41,7 +42,8 @@ SUMMARY=$OUT/tuning.md
   echo "them again on the fine maps of the images enlarged F times (1: no second pass)."
   echo
   echo "The patch alignment (\`--loftr-patch-align R\`) aligns a patch of radius R network pixels of image 0 around each"
-  echo "match to image 1 (OpenCV ECC, affine, started from the neighbouring matches' local affine map) and moves the"
+  echo "match to image 1 (ECC, affine, the algorithm of OpenCV's findTransformECC; started from the neighbouring matches'"
+  echo "local affine map) and moves the"
   echo "point of image 1 there (0: none); \`--loftr-patch-min-correlation C\` then drops the matches whose patches could not"
   echo "be aligned or correlate below C (none: keep every match)."
   echo

@@ -5,9 +5,10 @@ namespace Loftr;
 
 /// <summary>
 /// Photometric refinement of matches after the network: for each match, the square patch of image 0 around its
-/// point is aligned to image 1 by OpenCV's enhanced correlation coefficient maximisation (<c>cv2.findTransformECC</c>,
-/// affine motion, invariant to brightness and contrast changes), starting from the local affine map fitted (RANSAC) to
-/// the neighbouring matches and from the network's point in image 1. The aligned patch centre becomes the new point in
+/// point is aligned to image 1 by enhanced correlation coefficient maximisation (<see cref="EccAffine"/>: the
+/// algorithm of OpenCV's <c>cv2.findTransformECC</c>, affine motion, invariant to brightness and contrast changes),
+/// starting from the local affine map fitted (RANSAC) to the neighbouring matches and from the network's point in
+/// image 1. The aligned patch centre becomes the new point in
 /// image 1. A match keeps the network's point when the alignment fails, does not converge, or moves it further than
 /// <see cref="PatchAlignmentSettings.MaxShift"/>.
 /// </summary>
@@ -64,8 +65,8 @@ public static class PatchAlignment
     {
         private readonly Mat _template = new();
         private readonly Mat _input = new();
-        private readonly Mat _warp = new(2, 3, MatType.CV_32F);
-        private readonly TermCriteria _criteria = new(CriteriaTypes.Count | CriteriaTypes.Eps, settings.Iterations, 1e-4);
+        private readonly EccAffine _ecc = new();
+        private readonly double[] _warp = new double[6];
 
         /// <summary>The aligned point in image 1 and the patches' correlation coefficient, or null when the alignment fails or is rejected.</summary>
         public (Point2, double)? Align(Mat f0, Mat f1, Point2 p0, Point2 p1, IReadOnlyList<int> neighbours, IReadOnlyList<Point2> kp0, IReadOnlyList<Point2> kp1)
@@ -75,26 +76,26 @@ public static class PatchAlignment
             var (a00, a01, a10, a11) = LocalAffine(neighbours, kp0, kp1);
             Cv2.GetRectSubPix(f0, new Size(2 * r + 1, 2 * r + 1), new Point2f(p0.X, p0.Y), _template);
             Cv2.GetRectSubPix(f1, new Size(2 * outer + 1, 2 * outer + 1), new Point2f(p1.X, p1.Y), _input);
+            if (settings.GaussianFilterSize > 1)
+            {
+                var k = new Size(settings.GaussianFilterSize, settings.GaussianFilterSize);
+                Cv2.GaussianBlur(_template, _template, k, 0, 0);
+                Cv2.GaussianBlur(_input, _input, k, 0, 0);
+            }
             // template pixel (x, y) is p0 + (x - r, y - r) in image 0; the warp maps it to (outer, outer) + A (x - r, y - r)
-            // in the crop of image 1 centred on p1
-            _warp.Set(0, 0, (float)a00);
-            _warp.Set(0, 1, (float)a01);
-            _warp.Set(0, 2, (float)(outer - (a00 + a01) * r));
-            _warp.Set(1, 0, (float)a10);
-            _warp.Set(1, 1, (float)a11);
-            _warp.Set(1, 2, (float)(outer - (a10 + a11) * r));
-            double rho;
-            try
-            {
-                rho = Cv2.FindTransformECC(_template, _input, _warp, MotionTypes.Affine, _criteria, null, settings.GaussianFilterSize);
-            }
-            catch (OpenCVException)
-            {
-                return null; // flat patch or divergence: keep the network's point
-            }
+            // in the crop of image 1 centred on p1 (single precision, as OpenCV's warp matrix)
+            _warp[0] = (float)a00;
+            _warp[1] = (float)a01;
+            _warp[2] = (float)(outer - (a00 + a01) * r);
+            _warp[3] = (float)a10;
+            _warp[4] = (float)a11;
+            _warp[5] = (float)(outer - (a10 + a11) * r);
+            // flat patch, no overlap or uncorrelated patches: keep the network's point
+            if (_ecc.Maximise(Pixels(_template), _template.Cols, Pixels(_input), _input.Cols, _warp, settings.Iterations, 1e-4) is not { } rho)
+                return null;
             if (!(rho >= settings.MinCorrelation)) return null;
-            double cx = _warp.At<float>(0, 0) * r + _warp.At<float>(0, 1) * r + _warp.At<float>(0, 2) - outer;
-            double cy = _warp.At<float>(1, 0) * r + _warp.At<float>(1, 1) * r + _warp.At<float>(1, 2) - outer;
+            double cx = _warp[0] * r + _warp[1] * r + _warp[2] - outer;
+            double cy = _warp[3] * r + _warp[4] * r + _warp[5] - outer;
             if (!double.IsFinite(cx) || !double.IsFinite(cy) || cx * cx + cy * cy > settings.MaxShift * settings.MaxShift) return null;
             var q = new Point2((float)(p1.X + cx), (float)(p1.Y + cy));
             return q.X < 0 || q.Y < 0 || q.X > f1.Cols - 1 || q.Y > f1.Rows - 1 ? null : (q, rho);
@@ -104,8 +105,14 @@ public static class PatchAlignment
         {
             _template.Dispose();
             _input.Dispose();
-            _warp.Dispose();
         }
+    }
+
+    /// <summary>The pixels of a continuous single-channel float image.</summary>
+    private static unsafe ReadOnlySpan<float> Pixels(Mat m)
+    {
+        if (!m.IsContinuous() || m.Type() != MatType.CV_32FC1) throw new InvalidOperationException("Expected a continuous float image.");
+        return new ReadOnlySpan<float>((void*)m.Data, m.Rows * m.Cols);
     }
 
     private static Mat AsFloat(Mat image)

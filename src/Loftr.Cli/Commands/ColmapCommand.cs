@@ -43,7 +43,7 @@ public static class ColmapCommand
         var maxMatches = new Option<int?>("--max-matches") { Description = "Keep the N most confident matches per pair.", HelpName = "N", CustomParser = r => OptionValues.Int(r, 1) };
         var refinement = MatchingOptions.RefinementOption("Sub-pixel estimate: expectation (the reference) or local (around the heatmap's peak); default: the model's.");
         var secondPass = MatchingOptions.SecondPassOption("Refine each pair's matches a second time on the images enlarged F times (1 = none); default: the model's (1.5 for the shipped model, 1 for the released ones).");
-        var patchAlign = MatchingOptions.PatchAlignOption("Align a patch around each match after the network (OpenCV ECC, affine); R is its radius in network pixels (0 = none); default: the model's (16 for the shipped model, 0 for the released ones).");
+        var patchAlign = MatchingOptions.PatchAlignOption("Align a patch around each match after the network (ECC, affine, as OpenCV's findTransformECC); R is its radius in network pixels (0 = none); default: the model's (16 for the shipped model, 0 for the released ones).");
         var patchMinCorrelation = MatchingOptions.PatchMinCorrelationOption("With the patch alignment, drop the matches whose patches correlate below C once aligned; default: the model's (0.6 for the shipped model).");
         var sharpest = MatchingOptions.SharpestOption("Keep this fraction (0, 1] of each pair's matches, the sharpest; default: the model's (0.3 for the shipped model, 1 for the released ones).");
         var merge = new Option<string?>("--merge") { Description = "Keypoint merge preset (hloc's): fine (1 px), medium (4 px), coarse (8 px cells, 2 px error; default) or exact.", HelpName = "PRESET" };

@@ -68,7 +68,7 @@ public sealed class MatchingOptions
 
     /// <summary>--patch-align.</summary>
     public Option<double?> PatchAlign { get; } = PatchAlignOption(
-        "After the network, align a patch of image 0 around each match to image 1 (OpenCV ECC, affine, started from the " +
+        "After the network, align a patch of image 0 around each match to image 1 (ECC, affine, as OpenCV's findTransformECC; started from the " +
         "neighbouring matches' local affine map) and move the point of image 1 there: R is the patch radius in network " +
         "pixels (0 = no alignment). Default: the model's (16 for the shipped model, 0 for the released ones).");
 

@@ -44,7 +44,7 @@ public sealed record EvalCommandOptions
                                        [--loftr-second-pass F] (refine LoFTR's matches again on the images enlarged F times,
                                        1 = none; default: the model's)
                                        [--loftr-patch-align R] (align a patch of radius R network pixels around each LoFTR
-                                       match, OpenCV ECC affine; 0 = none; default: the model's)
+                                       match, ECC affine as cv2.findTransformECC; 0 = none; default: the model's)
                                        [--loftr-patch-min-correlation C] (drop aligned matches whose patches correlate
                                        below C, or could not be aligned; none keeps every match; default: the model's)
           --sift-max-features N        --sift-ratio R (default 0.8)
