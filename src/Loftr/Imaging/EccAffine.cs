@@ -6,7 +6,8 @@ namespace Loftr.Imaging;
 /// (image gradients by central differences, bilinear warp with zeros outside the input, the pixels whose nearest
 /// input pixel lies outside left out of the means, norms and correlation, the same stopping rule and failures), written
 /// for small patches: one object per thread reuses its buffers, and the Hessian is summed through row moments instead
-/// of a six-image Jacobian. <c>PatchAlignmentTests</c> checks it against OpenCV on real matches.
+/// of a six-image Jacobian. It differs from OpenCV only by precision: OpenCV keeps the Hessian and the warp in single
+/// precision and samples on a 1/32-pixel grid. <c>EccAffineTests</c> checks it against OpenCV on real patches.
 /// </summary>
 internal sealed class EccAffine
 {
@@ -31,8 +32,9 @@ internal sealed class EccAffine
     public double? Maximise(ReadOnlySpan<float> template, int templateWidth, ReadOnlySpan<float> input, int inputWidth, Span<double> warp,
         int maxIterations, double epsilon)
     {
+        if (templateWidth < 1 || inputWidth < 1) throw new ArgumentException("Image widths must be positive.");
         int ws = templateWidth, hs = template.Length / ws, wd = inputWidth, hd = input.Length / wd;
-        if (ws < 1 || hs < 1 || wd < 1 || hd < 1 || ws * hs != template.Length || wd * hd != input.Length || warp.Length != 6)
+        if (hs < 1 || hd < 1 || ws * hs != template.Length || wd * hd != input.Length || warp.Length != 6)
             throw new ArgumentException("Inconsistent image or warp sizes.");
         Ensure(ref _gx, wd * hd);
         Ensure(ref _gy, wd * hd);
@@ -62,8 +64,8 @@ internal sealed class EccAffine
                     _warped[p] = v;
                     _warpedGx[p] = gxv;
                     _warpedGy[p] = gyv;
-                    // the nearest input pixel decides (OpenCV warps an all-ones mask with INTER_NEAREST)
-                    double rx = Math.Round(sx), ry = Math.Round(sy);
+                    // the nearest input pixel decides (OpenCV warps an all-ones mask with INTER_NEAREST, halves rounded up)
+                    double rx = Math.Floor(sx + 0.5), ry = Math.Floor(sy + 0.5);
                     bool inside = rx >= 0 && rx < wd && ry >= 0 && ry < hd;
                     _inside[p] = inside;
                     if (!inside) continue;
@@ -116,7 +118,7 @@ internal sealed class EccAffine
 
             lastRho = rho;
             rho = correlation / (imgNorm * tmpNorm);
-            if (double.IsNaN(rho)) return null;
+            if (!double.IsFinite(rho)) return null; // OpenCV stops on NaN; infinity (a zero norm) is no better
 
             Invert6(h, hInv); // a singular Hessian gives zeros, as cv::Mat::inv does
             // illumination factor lambda, then the step delta_p = H^-1 J'(lambda t - i)

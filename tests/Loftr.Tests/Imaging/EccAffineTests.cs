@@ -140,6 +140,28 @@ public sealed class EccAffineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void PixelsWhoseNearestInputPixelIsHalfAPixelOutsideAreLeftOutAsInOpenCv()
+    {
+        // template column 8 lands on input x = 12.5 of a 13-pixel-wide input: OpenCV rounds the half up (outside);
+        // rounding it to even would count the column in, and the first step would differ
+        var rng = new Random(5);
+        var input = Enumerable.Range(0, 13 * 13).Select(_ => (float)rng.Next(256)).ToArray();
+        var template = Enumerable.Range(0, 9 * 9).Select(_ => (float)rng.Next(256)).ToArray();
+        for (int i = 0; i < template.Length; i++) template[i] = 0.7f * template[i] + 0.3f * input[(i / 9 + 2) * 13 + i % 9 + 4];
+        double[] warp = [1, 0, 4.5, 0, 1, 2];
+        double? rho = new EccAffine().Maximise(template, 9, input, 13, warp, 1, 1e-4);
+        using var t = Mat.FromPixelData(9, 9, MatType.CV_32F, template);
+        using var im = Mat.FromPixelData(13, 13, MatType.CV_32F, input);
+        using var cvWarp = Mat.FromPixelData(2, 3, MatType.CV_32F, new float[] { 1, 0, 4.5f, 0, 1, 2 });
+        double cvRho = Cv2.FindTransformECC(t, im, cvWarp, MotionTypes.Affine, new TermCriteria(CriteriaTypes.Count | CriteriaTypes.Eps, 1, 1e-4), null, 1);
+        output.WriteLine($"rho {rho} (OpenCV {cvRho}); warp {string.Join(", ", warp.Select(v => v.ToString("F5")))} " +
+                         $"(OpenCV {string.Join(", ", Enumerable.Range(0, 6).Select(k => cvWarp.At<float>(k / 3, k % 3).ToString("F5")))})");
+        Assert.NotNull(rho);
+        Assert.Equal(cvRho, rho.Value, 4);
+        for (int k = 0; k < 6; k++) Assert.Equal(cvWarp.At<float>(k / 3, k % 3), warp[k], 3);
+    }
+
+    [Fact]
     public void FailsOnAFlatPatch()
     {
         var flat = Enumerable.Repeat(100f, 33 * 33).ToArray();
