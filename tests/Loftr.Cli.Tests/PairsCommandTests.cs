@@ -167,15 +167,9 @@ public sealed class PairsCommandTests(ITestOutputHelper log) : IDisposable
         using var cancel = new CancellationTokenSource();
         // A dedicated thread watches the store and cancels (see Poll): otherwise the run can finish all 28 small pairs
         // (about 0.1 s each) before it is cancelled.
-        var watcher = new Thread(() =>
-        {
-            Poll.Until(() => cancel.IsCancellationRequested || StoreReader.FinishedCount(db) >= 2, TimeSpan.FromMinutes(3));
-            cancel.Cancel();
-        });
-        watcher.Start();
-        var r = CliRunner.Run(Args.Of("pairs", "--pairs", list, "--images", Paths.Data("eval/scannet"), "--out", db, Args.Model, "--resize", "240"), cancel.Token);
-        cancel.Cancel();
-        watcher.Join();
+        CliResult r;
+        using (Poll.CancelWhen(cancel, () => StoreReader.FinishedCount(db) >= 2))
+            r = CliRunner.Run(Args.Of("pairs", "--pairs", list, "--images", Paths.Data("eval/scannet"), "--out", db, Args.Model, "--resize", "240"), cancel.Token);
         log.WriteLine(r.ToString());
         Assert.True(r.ExitCode == 130, r.ToString());
         Assert.Contains("every finished pair is saved. Run the same command again to resume.", r.Err);

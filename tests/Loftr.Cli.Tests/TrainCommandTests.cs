@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Loftr.Cli.Tests.Infrastructure;
 using Loftr.Training;
@@ -105,16 +104,10 @@ public sealed class TrainCommandTests(ITestOutputHelper log) : IDisposable
         using var cancel = new CancellationTokenSource();
         // A dedicated thread watches the log and cancels, while the training runs on the test thread (see Poll).
         string log0 = Path.Combine(output, "train_log.csv");
-        var watcher = new Thread(() =>
-        {
-            Poll.Until(() => cancel.IsCancellationRequested || Poll.HasLines(log0, 2), TimeSpan.FromMinutes(3));
-            cancel.Cancel();
-        });
-        watcher.Start();
-        var r = CliRunner.Run(Args.Of("train", "--images", Photos, "--size", "320x240", "--steps", "1000", "--val-every", "0",
-            "--threads", "1", "--out", output), cancel.Token);
-        cancel.Cancel();
-        watcher.Join();
+        CliResult r;
+        using (Poll.CancelWhen(cancel, () => Poll.HasLines(log0, 2)))
+            r = CliRunner.Run(Args.Of("train", "--images", Photos, "--size", "320x240", "--steps", "1000", "--val-every", "0",
+                "--threads", "1", "--out", output), cancel.Token);
         log.WriteLine(r.ToString());
 
         Assert.Equal(130, r.ExitCode);

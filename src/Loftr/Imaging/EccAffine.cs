@@ -41,7 +41,7 @@ internal sealed class EccAffine
         Ensure(ref _warped, ws * hs);
         Ensure(ref _warpedGx, ws * hs);
         Ensure(ref _warpedGy, ws * hs);
-        if (_inside.Length < ws * hs) _inside = new bool[ws * hs];
+        Ensure(ref _inside, ws * hs);
         Gradients(input, wd, hd);
 
         Span<double> h = stackalloc double[36];
@@ -149,9 +149,9 @@ internal sealed class EccAffine
         return rho;
     }
 
-    private static void Ensure(ref float[] buffer, int length)
+    private static void Ensure<T>(ref T[] buffer, int length)
     {
-        if (buffer.Length < length) buffer = new float[length];
+        if (buffer.Length < length) buffer = new T[length];
     }
 
     /// <summary>Central differences (kernel [-0.5, 0, 0.5], mirrored borders: zero on the outermost rows and columns).</summary>

@@ -22,6 +22,30 @@ public static class Poll
         return true;
     }
 
+    /// <summary>
+    /// Starts a thread that cancels <paramref name="cancel"/> once <paramref name="done"/> returns true (or after three
+    /// minutes); disposing the result cancels too and waits for the thread. The run it interrupts stays on the test thread.
+    /// </summary>
+    public static IDisposable CancelWhen(CancellationTokenSource cancel, Func<bool> done)
+    {
+        var watcher = new Thread(() =>
+        {
+            Until(() => cancel.IsCancellationRequested || done(), TimeSpan.FromMinutes(3));
+            cancel.Cancel();
+        });
+        watcher.Start();
+        return new Watcher(cancel, watcher);
+    }
+
+    private sealed class Watcher(CancellationTokenSource cancel, Thread thread) : IDisposable
+    {
+        public void Dispose()
+        {
+            cancel.Cancel();
+            thread.Join();
+        }
+    }
+
     /// <summary>True when <paramref name="path"/> exists and has at least <paramref name="count"/> lines.</summary>
     public static bool HasLines(string path, int count)
     {
